@@ -1,0 +1,156 @@
+"""Reading the audit trail: who changed what, when, from which value to which, and why.
+
+The rows are written by django-simple-history in the same transaction as each change
+(see services). Here they are turned into entries with per-field differences, one
+query per history table.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Model, QuerySet
+
+from .models import (
+    PATIENT_RECORD_MODELS,
+    BoardAttendance,
+    BoardMeeting,
+    Centre,
+    CentreMembership,
+    Patient,
+    RegistryWideGrant,
+)
+
+ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+NOT_COMPARED = {"created_at", "updated_at"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    user: str
+    action: str
+    record_label: str
+    object_id: int
+    object_repr: str
+    reason: str
+    changes: tuple[FieldChange, ...]
+
+
+def _display(field, value) -> str:
+    if value is None or value == "":
+        return "–"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.get_internal_type() == "BooleanField":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _label(model: type[Model], row) -> str:
+    """A name for the record from the history row alone (no query per row)."""
+    if model is Patient:
+        return row.registry_id
+    return f"{model._meta.verbose_name} #{row.id}"
+
+
+def _compared_fields(model: type[Model]):
+    return [
+        f for f in model._meta.concrete_fields if f.name not in NOT_COMPARED and not f.primary_key
+    ]
+
+
+def entries_for(history: QuerySet, model: type[Model]) -> list[AuditEntry]:
+    """Audit entries of the given history rows, each diffed against the version before it."""
+    rows = list(history.select_related("history_user").order_by("id", "history_date", "history_id"))
+    fields = _compared_fields(model)
+    previous_of_object: dict[int, object] = {}
+    entries = []
+    for row in rows:
+        before = previous_of_object.get(row.id)
+        changes = []
+        if row.history_type != "-":
+            for field in fields:
+                new = getattr(row, field.attname)
+                old = getattr(before, field.attname) if before is not None else None
+                if before is None and new in (None, ""):
+                    continue
+                if before is None or old != new:
+                    changes.append(
+                        FieldChange(
+                            str(field.verbose_name), _display(field, old), _display(field, new)
+                        )
+                    )
+        entries.append(
+            AuditEntry(
+                at=row.history_date,
+                user=row.history_user.get_username() if row.history_user else "system",
+                action=ACTIONS[row.history_type],
+                record_label=str(model._meta.verbose_name).capitalize(),
+                object_id=row.id,
+                object_repr=_label(model, row),
+                reason=row.history_change_reason or "",
+                changes=tuple(changes),
+            )
+        )
+        previous_of_object[row.id] = row
+    return entries
+
+
+def _newest_first(entries: list[AuditEntry]) -> list[AuditEntry]:
+    return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def patient_trail(patient: Patient) -> list[AuditEntry]:
+    """Every change to the patient and to any of its records, newest first."""
+    entries = entries_for(Patient.history.filter(id=patient.pk), Patient)
+    for model in PATIENT_RECORD_MODELS:
+        entries += entries_for(model.history.filter(patient_id=patient.pk), model)
+    return _newest_first(entries)
+
+
+def record_trail(model: type[Model], record_id: int, patient: Patient) -> list[AuditEntry]:
+    return _newest_first(
+        entries_for(model.history.filter(id=record_id, patient_id=patient.pk), model)
+    )
+
+
+def recent_changes(
+    patients: QuerySet, meetings: QuerySet, *, limit: int = 100, username: str = ""
+) -> list[AuditEntry]:
+    """The latest changes across the registry that these querysets let the user see.
+
+    Centres, memberships and grants are included: they decide who sees what.
+    """
+    patient_ids = patients.values("pk")
+    sources: list[tuple[type[Model], QuerySet]] = [
+        (Patient, Patient.history.filter(id__in=patient_ids)),
+        (BoardMeeting, BoardMeeting.history.filter(id__in=meetings.values("pk"))),
+        (BoardAttendance, BoardAttendance.history.filter(meeting_id__in=meetings.values("pk"))),
+        (Centre, Centre.history.all()),
+        (CentreMembership, CentreMembership.history.all()),
+        (RegistryWideGrant, RegistryWideGrant.history.all()),
+    ]
+    sources += [
+        (model, model.history.filter(patient_id__in=patient_ids)) for model in PATIENT_RECORD_MODELS
+    ]
+    entries = []
+    for model, history in sources:
+        if username:
+            history = history.filter(history_user__username=username)
+        latest_ids = list(history.order_by("-history_date").values_list("id", flat=True)[:limit])
+        # Whole histories of those objects, so each change can be diffed with its predecessor.
+        objects = defaultdict(list)
+        for entry in entries_for(model.history.filter(id__in=latest_ids), model):
+            objects[entry.object_id].append(entry)
+        entries += [
+            e for group in objects.values() for e in group if not username or e.user == username
+        ]
+    return _newest_first(entries)[:limit]

@@ -1,0 +1,109 @@
+"""Patient-list filters; the API reuses them (django-filter)."""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from . import access
+from .domain.biology import Subtype
+from .models import CaseDiscussion, MetastaticSite, Patient
+from .models.vocabularies import Presentation, SiteCategory
+
+
+def _date_widget():
+    return forms.DateInput(attrs={"type": "date"})
+
+
+class PatientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Registry ID or record number")
+    centre = django_filters.ModelChoiceFilter(queryset=None, field_name="centre")
+    subtype = django_filters.ChoiceFilter(
+        field_name="summary__subtype", choices=[(s.value, s.value) for s in Subtype]
+    )
+    presentation = django_filters.ChoiceFilter(choices=Presentation.choices)
+    site = django_filters.ChoiceFilter(
+        choices=SiteCategory.choices, method="with_site", label="Metastatic site"
+    )
+    reached_cr = django_filters.BooleanFilter(
+        method="with_cr",
+        label="Reached CR",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
+    had_opd = django_filters.BooleanFilter(
+        method="with_opd",
+        label="Had locoregional OPD",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
+    discussed_since = django_filters.DateFilter(
+        method="with_discussion_since", label="Discussed since", widget=_date_widget()
+    )
+    board_status = django_filters.ChoiceFilter(
+        method="with_board_status",
+        label="Board decision",
+        choices=[
+            ("awaiting", "Awaiting decision"),
+            ("not_followed", "Recommendation not followed"),
+        ],
+    )
+    archived = django_filters.BooleanFilter(
+        method="with_archived",
+        label="Archived",
+        widget=forms.Select(
+            choices=[("false", "Active patients"), ("true", "Archived"), ("", "All")]
+        ),
+    )
+
+    class Meta:
+        model = Patient
+        fields = []
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        if data is not None and "archived" not in data:
+            data = data.copy()
+            data["archived"] = "false"
+        super().__init__(data, *args, **kwargs)
+        user = request.user if request else None
+        self.filters["centre"].queryset = access.visible_centres(user) if user else None
+        self.searches_record_number = user is not None and access.sees_identifying_data(user)
+        if not self.searches_record_number:
+            self.filters["q"].label = "Registry ID"
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        condition = Q(registry_id__icontains=value)
+        if self.searches_record_number:
+            condition |= Q(record_number__iexact=value)
+        return queryset.filter(condition)
+
+    def with_site(self, queryset, name, value):
+        return queryset.filter(
+            Exists(MetastaticSite.objects.filter(patient=OuterRef("pk"), category=value))
+        )
+
+    def with_cr(self, queryset, name, value):
+        return (
+            queryset.filter(summary__cr_episode_count__gt=0)
+            if value
+            else queryset.filter(summary__cr_episode_count=0)
+        )
+
+    def with_opd(self, queryset, name, value):
+        return queryset.filter(summary__first_locoregional_opd_date__isnull=not value)
+
+    def with_discussion_since(self, queryset, name, value):
+        return queryset.filter(
+            Exists(
+                CaseDiscussion.objects.filter(patient=OuterRef("pk"), meeting__held_on__gte=value)
+            )
+        )
+
+    def with_board_status(self, queryset, name, value):
+        discussions = CaseDiscussion.objects.filter(patient=OuterRef("pk"))
+        if value == "awaiting":
+            discussions = discussions.filter(recommendation="")
+        else:
+            discussions = discussions.filter(followed=False)
+        return queryset.filter(Exists(discussions))
+
+    def with_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=not value)

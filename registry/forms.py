@@ -1,0 +1,321 @@
+"""Data-entry forms. They only collect and present; the rules live in the models."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from . import access
+from .models import (
+    BoardMeeting,
+    CaseDiscussion,
+    FollowUp,
+    MetastaticSite,
+    Patient,
+    ProgressionEvent,
+    Radiotherapy,
+    ReceptorAssessment,
+    ResponseAssessment,
+    Surgery,
+    TreatmentLine,
+)
+from .models.vocabularies import Specialty
+
+YES_NO_UNKNOWN = [("", "Not known / not applicable"), ("true", "Yes"), ("false", "No")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def _widgets(db_field, **kwargs):
+    """Native date pickers for every date; choices stay selects."""
+    field = db_field.formfield(**kwargs)
+    if field is not None and isinstance(field, forms.DateField):
+        field.widget = DateInput()
+    if field is not None and db_field.get_internal_type() == "BooleanField" and db_field.null:
+        field = forms.NullBooleanField(
+            label=field.label,
+            required=False,
+            help_text=field.help_text,
+            widget=forms.Select(choices=YES_NO_UNKNOWN),
+        )
+    return field
+
+
+def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a model's ValidationError at the form's fields (others at the top)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class AuditedForm(forms.ModelForm):
+    """Asks, on edits, for the reason that the audit trail keeps with the change."""
+
+    reason = forms.CharField(
+        label="Reason for the change",
+        required=False,
+        max_length=300,
+        help_text="Optional; kept in the audit trail, e.g. 'corrected from the pathology report'.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            del self.fields["reason"]
+
+    @property
+    def change_reason(self) -> str:
+        return self.cleaned_data.get("reason", "")
+
+
+class PatientRecordForm(AuditedForm):
+    """A form for one record of a known patient (the patient comes from the URL)."""
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.patient = patient
+        self.patient = patient
+
+
+class PatientForm(AuditedForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = Patient
+        fields = [
+            "registry_id",
+            "centre",
+            "record_number",
+            "family_name",
+            "given_name",
+            "sex",
+            "birth_date",
+            "primary_diagnosis_date",
+            "mbc_diagnosis_date",
+            "presentation",
+            "histology",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The registry ID and the centre change only by an administrator's move.
+            del self.fields["registry_id"]
+            del self.fields["centre"]
+        else:
+            self.fields["registry_id"].required = False
+            centres = access.editable_centres(user)
+            self.fields["centre"].queryset = centres
+            if centres.count() == 1:
+                self.fields["centre"].initial = centres.get()
+
+
+class ReceptorAssessmentForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = ReceptorAssessment
+        fields = [
+            "assessed_on",
+            "specimen",
+            "er_percent",
+            "pr_percent",
+            "her2_ihc",
+            "her2_ish",
+            "ki67_percent",
+        ]
+
+
+class MetastaticSiteForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = MetastaticSite
+        fields = ["category", "detected_on", "confirmation", "detail"]
+
+
+class TreatmentLineForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = TreatmentLine
+        fields = [
+            "number",
+            "regimen",
+            "agents",
+            "start_date",
+            "maintenance_start_date",
+            "end_date",
+            "end_reason",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            numbers = TreatmentLine.objects.filter(patient=self.patient).values_list(
+                "number", flat=True
+            )
+            self.fields["number"].initial = max(numbers, default=0) + 1
+
+
+class ResponseAssessmentForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = ResponseAssessment
+        fields = ["line", "assessed_on", "category", "method"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = TreatmentLine.objects.filter(patient=self.patient)
+        self.fields["line"].label_from_instance = lambda line: (
+            f"Line {line.number}: {line.agents} (from {line.start_date:%d/%m/%Y})"
+        )
+
+
+class ProgressionEventForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = ProgressionEvent
+        fields = [
+            "occurred_on",
+            "kind",
+            "locoregional_site",
+            "other_sites_kept_best_response",
+            "notes",
+        ]
+
+
+class SurgeryForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = Surgery
+        fields = [
+            "operated_on",
+            *Surgery.PROCEDURE_FIELDS,
+            "other_procedure",
+            "intent",
+            "systemic_line_continued",
+        ]
+
+
+class RadiotherapyForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = Radiotherapy
+        fields = ["started_on", "site", "intent", "total_dose_gy", "fractions"]
+
+
+class FollowUpForm(PatientRecordForm):
+    formfield_callback = _widgets
+
+    class Meta:
+        model = FollowUp
+        fields = ["contact_date", "vital_status", "death_date", "disease_status"]
+
+
+class CaseDiscussionForm(PatientRecordForm):
+    """A board discussion from the case page: the meeting is one of the patient's centre."""
+
+    formfield_callback = _widgets
+
+    class Meta:
+        model = CaseDiscussion
+        fields = [
+            "meeting",
+            "question",
+            "recommendation",
+            "recommendation_category",
+            "followed",
+            "not_followed_reason",
+        ]
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 3}),
+            "recommendation": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = BoardMeeting.objects.filter(
+            centre_id=self.patient.centre_id
+        )
+
+
+class BoardMeetingForm(AuditedForm):
+    formfield_callback = _widgets
+
+    specialties = forms.MultipleChoiceField(
+        label="Specialties present",
+        choices=Specialty.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = BoardMeeting
+        fields = ["centre", "held_on", "specialties", "notes"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["centre"]
+            self.fields["specialties"].initial = [
+                a.specialty for a in self.instance.attendance.all()
+            ]
+        else:
+            centres = access.editable_centres(user)
+            self.fields["centre"].queryset = centres
+            if centres.count() == 1:
+                self.fields["centre"].initial = centres.get()
+
+
+class AgendaItemForm(AuditedForm):
+    """Put a patient of the meeting's centre on its agenda, with the question."""
+
+    class Meta:
+        model = CaseDiscussion
+        fields = ["patient", "question"]
+        widgets = {"question": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, meeting: BoardMeeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.meeting = meeting
+        self.fields["patient"].queryset = (
+            Patient.objects.active()
+            .filter(centre_id=meeting.centre_id)
+            .exclude(casediscussion_set__meeting=meeting)
+        )
+        self.fields["patient"].label_from_instance = lambda p: (
+            f"{p.registry_id} – {p.family_name} {p.given_name}"
+        )
+
+
+class DecisionForm(AuditedForm):
+    """The board's decision on one agenda item, and later whether it was followed."""
+
+    formfield_callback = _widgets
+
+    class Meta:
+        model = CaseDiscussion
+        fields = ["recommendation", "recommendation_category", "followed", "not_followed_reason"]
+        widgets = {"recommendation": forms.Textarea(attrs={"rows": 3})}
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=300, help_text="Kept in the audit trail.")
+
+
+class DeleteForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for deleting",
+        max_length=300,
+        help_text="Kept in the audit trail with every value of the deleted record.",
+    )

@@ -1,0 +1,41 @@
+from .base import ClinicalRecord
+from .board import BoardAttendance, BoardMeeting, CaseDiscussion
+from .centres import Centre, CentreMembership, RegistryWideGrant
+from .clinical import (
+    CLINICAL_RECORD_MODELS,
+    FollowUp,
+    MetastaticSite,
+    ProgressionEvent,
+    Radiotherapy,
+    ReceptorAssessment,
+    ResponseAssessment,
+    Surgery,
+    TreatmentLine,
+)
+from .patients import Patient
+from .summary import PatientSummary
+
+__all__ = [
+    "CLINICAL_RECORD_MODELS",
+    "BoardAttendance",
+    "BoardMeeting",
+    "CaseDiscussion",
+    "Centre",
+    "CentreMembership",
+    "ClinicalRecord",
+    "FollowUp",
+    "MetastaticSite",
+    "Patient",
+    "PatientSummary",
+    "ProgressionEvent",
+    "Radiotherapy",
+    "ReceptorAssessment",
+    "RegistryWideGrant",
+    "ResponseAssessment",
+    "Surgery",
+    "TreatmentLine",
+]
+
+# Every model whose rows belong to one patient (scoped, audited and shown per case).
+PATIENT_RECORD_MODELS = (*CLINICAL_RECORD_MODELS, CaseDiscussion)
+__all__ += ["PATIENT_RECORD_MODELS"]

@@ -1,0 +1,49 @@
+"""What every clinical record shares: its patient, its audit trail, its date rules."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from registry.domain.rules import event_date_error
+
+
+class ClinicalRecord(models.Model):
+    """A dated fact about one patient.
+
+    `event_date_fields` names the dates that must fall between birth and death; the
+    check runs in `clean()`, so forms, admin, API and imports all apply it.
+    """
+
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.PROTECT, related_name="%(class)s_set"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(inherit=True)
+
+    event_date_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.patient_id is None:
+            return
+        birth, death = self.patient.birth_date, self.patient.death_date()
+        errors = {}
+        for name in self.event_date_fields:
+            message = event_date_error(getattr(self, name), birth=birth, death=death)
+            if message:
+                errors[name] = message
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def records_bounding_life(cls, patient):
+        """Records whose dates must lie between birth and death."""
+        return cls.objects.filter(patient=patient)
+
+    @property
+    def timeline_date(self):
+        return getattr(self, self.event_date_fields[0])

@@ -1,0 +1,529 @@
+"""Clinical records of a patient's metastatic course, each with its own rules."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from registry.domain import biology
+
+from .base import ClinicalRecord
+from .vocabularies import (
+    AssessmentMethod,
+    DiseaseStatus,
+    Her2Ihc,
+    IshResult,
+    LineEndReason,
+    LocoregionalSite,
+    ProgressionKind,
+    RadiotherapyIntent,
+    RadiotherapySite,
+    Recist,
+    RegimenCategory,
+    SiteCategory,
+    SiteConfirmation,
+    Specimen,
+    SurgeryIntent,
+    VitalStatus,
+)
+
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class ReceptorAssessment(ClinicalRecord):
+    assessed_on = models.DateField(help_text="Date of the specimen (biopsy or surgery).")
+    specimen = models.CharField(max_length=12, choices=Specimen.choices)
+    er_percent = models.PositiveSmallIntegerField(
+        "ER %",
+        null=True,
+        blank=True,
+        validators=PERCENT,
+        help_text="Percentage of oestrogen-receptor positive tumour cells (0-100). "
+        "Empty if not assessed.",
+    )
+    pr_percent = models.PositiveSmallIntegerField(
+        "PR %",
+        null=True,
+        blank=True,
+        validators=PERCENT,
+        help_text="Percentage of progesterone-receptor positive tumour cells (0-100). "
+        "Empty if not assessed.",
+    )
+    her2_ihc = models.CharField(
+        "HER2 IHC",
+        max_length=2,
+        choices=Her2Ihc.choices,
+        blank=True,
+        help_text="Empty if IHC was not done.",
+    )
+    her2_ish = models.CharField(
+        "HER2 ISH",
+        max_length=14,
+        choices=IshResult.choices,
+        blank=True,
+        help_text="Needed for IHC 2+ before the HER2 status is final. Empty if not done.",
+    )
+    ki67_percent = models.PositiveSmallIntegerField(
+        "Ki-67 %", null=True, blank=True, validators=PERCENT
+    )
+
+    event_date_fields = ("assessed_on",)
+
+    class Meta:
+        ordering = ["assessed_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(er_percent__lte=100) & Q(pr_percent__lte=100),
+                name="receptor_percent_at_most_100",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "assessed_on", "specimen"],
+                name="unique_receptor_assessment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Biology {self.assessed_on:%d/%m/%Y} ({self.get_specimen_display()})"
+
+    def as_receptors(self) -> biology.Receptors:
+        return biology.Receptors(
+            self.assessed_on, self.er_percent, self.pr_percent, self.her2_ihc, self.her2_ish
+        )
+
+    @property
+    def hr_status(self) -> biology.HrStatus:
+        return biology.hr_status(self.er_percent, self.pr_percent)
+
+    @property
+    def her2_status(self) -> biology.Her2Status:
+        return biology.her2_status(self.her2_ihc, self.her2_ish)
+
+    @property
+    def subtype(self) -> biology.Subtype:
+        return biology.assessment_subtype(self.as_receptors())
+
+
+class MetastaticSite(ClinicalRecord):
+    category = models.CharField(max_length=20, choices=SiteCategory.choices)
+    detected_on = models.DateField(help_text="Date the site was first detected.")
+    confirmation = models.CharField(
+        "how confirmed", max_length=10, choices=SiteConfirmation.choices
+    )
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="Free-text detail, e.g. 'T8 and left iliac crest'."
+    )
+
+    event_date_fields = ("detected_on",)
+
+    class Meta:
+        ordering = ["detected_on", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "category"], name="one_site_category_per_patient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} metastasis ({self.detected_on:%d/%m/%Y})"
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            if "__all__" in error.message_dict:
+                raise ValidationError(
+                    {
+                        "category": "This site category is already recorded for the patient; "
+                        "correct that entry instead."
+                    }
+                ) from error
+            raise
+
+
+class TreatmentLine(ClinicalRecord):
+    number = models.PositiveSmallIntegerField(
+        "line number",
+        validators=[MinValueValidator(1)],
+        help_text="1 for the first systemic regimen for metastatic disease, then 2, 3...",
+    )
+    regimen = models.CharField("regimen category", max_length=20, choices=RegimenCategory.choices)
+    agents = models.CharField(
+        max_length=200, help_text="Drugs as written in the chart, e.g. 'letrozole + palbociclib'."
+    )
+    start_date = models.DateField()
+    maintenance_start_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Date induction stopped and maintenance began, if it did.",
+    )
+    end_date = models.DateField(null=True, blank=True, help_text="Empty while ongoing.")
+    end_reason = models.CharField(
+        "reason for ending", max_length=15, choices=LineEndReason.choices, blank=True
+    )
+
+    event_date_fields = ("start_date", "maintenance_start_date", "end_date")
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "number"], name="unique_line_number"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="line_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(maintenance_start_date__isnull=True)
+                | (
+                    Q(maintenance_start_date__gt=models.F("start_date"))
+                    & (
+                        Q(end_date__isnull=True)
+                        | Q(maintenance_start_date__lte=models.F("end_date"))
+                    )
+                ),
+                name="maintenance_inside_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True, end_reason="")
+                | Q(end_date__isnull=False) & ~Q(end_reason=""),
+                name="line_end_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.number}: {self.agents}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            errors["end_date"] = "A line cannot end before it starts."
+        if self.maintenance_start_date and self.start_date:
+            if self.maintenance_start_date <= self.start_date:
+                errors["maintenance_start_date"] = (
+                    "Maintenance starts after induction, so after the line's start date."
+                )
+            elif self.end_date and self.maintenance_start_date > self.end_date:
+                errors["maintenance_start_date"] = "Maintenance must start before the line ends."
+        if self.end_date and not self.end_reason:
+            errors["end_reason"] = "Give the reason the line ended."
+        if self.end_reason and not self.end_date:
+            errors["end_date"] = "A reason for ending needs the end date."
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            if "__all__" in error.message_dict:
+                raise ValidationError(
+                    {"number": f"The patient already has a line {self.number}."}
+                ) from error
+            raise
+
+    def is_running_on(self, day) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class ResponseAssessment(ClinicalRecord):
+    line = models.ForeignKey(
+        TreatmentLine,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        help_text="The line running on the assessment date.",
+    )
+    assessed_on = models.DateField(help_text="Date of the imaging or examination.")
+    category = models.CharField("RECIST 1.1 response", max_length=14, choices=Recist.choices)
+    method = models.CharField(max_length=10, choices=AssessmentMethod.choices, blank=True)
+
+    event_date_fields = ("assessed_on",)
+
+    class Meta:
+        ordering = ["assessed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "assessed_on"], name="one_response_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} on {self.assessed_on:%d/%m/%Y} (line {self.line.number})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.line_id is None or self.assessed_on is None:
+            return
+        if self.line.patient_id != self.patient_id:
+            raise ValidationError({"line": "This line belongs to another patient."})
+        if not self.line.is_running_on(self.assessed_on):
+            end = f"{self.line.end_date:%d/%m/%Y}" if self.line.end_date else "ongoing"
+            raise ValidationError(
+                {
+                    "assessed_on": f"Line {self.line.number} was not running on this date "
+                    f"(it ran {self.line.start_date:%d/%m/%Y} – {end})."
+                }
+            )
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            if "__all__" in error.message_dict:
+                raise ValidationError(
+                    {"assessed_on": "This line already has a response assessment on this date."}
+                ) from error
+            raise
+
+
+class ProgressionEvent(ClinicalRecord):
+    occurred_on = models.DateField(
+        "date of progression", help_text="Date of the first radiographic or clinical evidence."
+    )
+    kind = models.CharField(max_length=12, choices=ProgressionKind.choices)
+    locoregional_site = models.CharField(
+        max_length=16,
+        choices=LocoregionalSite.choices,
+        blank=True,
+        help_text="For locoregional progression only.",
+    )
+    other_sites_kept_best_response = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="For locoregional progression: did all other sites keep their best "
+        "response? Yes makes it a locoregional oligoprogression.",
+    )
+    notes = models.CharField(max_length=300, blank=True)
+
+    event_date_fields = ("occurred_on",)
+
+    class Meta:
+        ordering = ["occurred_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=ProgressionKind.SYSTEMIC, locoregional_site="")
+                | Q(kind=ProgressionKind.LOCOREGIONAL) & ~Q(locoregional_site=""),
+                name="locoregional_site_only_for_locoregional",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} progression on {self.occurred_on:%d/%m/%Y}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.kind == ProgressionKind.LOCOREGIONAL:
+            if not self.locoregional_site:
+                errors["locoregional_site"] = "Say where the locoregional progression is."
+            if self.other_sites_kept_best_response is None:
+                errors["other_sites_kept_best_response"] = (
+                    "Say whether the other sites kept their best response."
+                )
+        elif self.kind == ProgressionKind.SYSTEMIC:
+            if self.locoregional_site:
+                errors["locoregional_site"] = "Only a locoregional progression has this site."
+            if self.other_sites_kept_best_response is not None:
+                errors["other_sites_kept_best_response"] = (
+                    "Only recorded for a locoregional progression."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_locoregional_oligoprogression(self) -> bool:
+        return self.kind == ProgressionKind.LOCOREGIONAL and bool(
+            self.other_sites_kept_best_response
+        )
+
+
+class Surgery(ClinicalRecord):
+    PROCEDURE_FIELDS = (
+        "lumpectomy",
+        "mastectomy",
+        "sentinel_node_biopsy",
+        "axillary_dissection",
+        "metastasectomy",
+    )
+
+    operated_on = models.DateField("date of operation")
+    lumpectomy = models.BooleanField(default=False)
+    mastectomy = models.BooleanField(default=False)
+    sentinel_node_biopsy = models.BooleanField("sentinel lymph node biopsy", default=False)
+    axillary_dissection = models.BooleanField("axillary lymph node dissection", default=False)
+    metastasectomy = models.BooleanField(default=False)
+    other_procedure = models.CharField(
+        max_length=200, blank=True, help_text="Any other procedure of this operation."
+    )
+    intent = models.CharField(max_length=20, choices=SurgeryIntent.choices)
+    systemic_line_continued = models.BooleanField(
+        "systemic line continued after surgery",
+        null=True,
+        blank=True,
+        help_text="Was the systemic line ongoing at the operation continued afterwards? "
+        "Empty if no line was ongoing or not yet known.",
+    )
+
+    event_date_fields = ("operated_on",)
+
+    class Meta:
+        ordering = ["operated_on", "pk"]
+        verbose_name_plural = "surgeries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lumpectomy=True)
+                | Q(mastectomy=True)
+                | Q(sentinel_node_biopsy=True)
+                | Q(axillary_dissection=True)
+                | Q(metastasectomy=True)
+                | ~Q(other_procedure=""),
+                name="surgery_has_a_procedure",
+            ),
+            models.CheckConstraint(
+                condition=~(Q(lumpectomy=True) & Q(mastectomy=True)),
+                name="lumpectomy_or_mastectomy_not_both",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Surgery {self.operated_on:%d/%m/%Y}: {', '.join(self.procedure_labels())}"
+
+    def procedure_labels(self) -> list[str]:
+        labels = [
+            self._meta.get_field(name).verbose_name
+            for name in self.PROCEDURE_FIELDS
+            if getattr(self, name)
+        ]
+        if self.other_procedure:
+            labels.append(self.other_procedure)
+        return labels
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.procedure_labels():
+            raise ValidationError({"lumpectomy": "Tick at least one procedure."})
+        if self.lumpectomy and self.mastectomy:
+            raise ValidationError(
+                {"mastectomy": "One operation is either a lumpectomy or a mastectomy."}
+            )
+
+
+class Radiotherapy(ClinicalRecord):
+    started_on = models.DateField("start date")
+    site = models.CharField(max_length=16, choices=RadiotherapySite.choices)
+    intent = models.CharField(max_length=20, choices=RadiotherapyIntent.choices)
+    total_dose_gy = models.DecimalField(
+        "total dose (Gy)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0.5), MaxValueValidator(120)],
+    )
+    fractions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+
+    event_date_fields = ("started_on",)
+
+    class Meta:
+        ordering = ["started_on", "pk"]
+        verbose_name_plural = "radiotherapy courses"
+
+    def __str__(self) -> str:
+        return (
+            f"Radiotherapy {self.started_on:%d/%m/%Y}: {self.get_site_display()}, "
+            f"{self.total_dose_gy} Gy / {self.fractions} fr"
+        )
+
+
+class FollowUp(ClinicalRecord):
+    contact_date = models.DateField(
+        "date of contact", help_text="Visit, call or record review at which status was known."
+    )
+    vital_status = models.CharField(max_length=5, choices=VitalStatus.choices)
+    death_date = models.DateField(null=True, blank=True, help_text="Only if the patient died.")
+    disease_status = models.CharField(
+        "disease status at contact",
+        max_length=12,
+        choices=DiseaseStatus.choices,
+        help_text="For a patient who died, the status at the last contact before death.",
+    )
+
+    event_date_fields = ("contact_date",)
+
+    class Meta:
+        ordering = ["contact_date", "pk"]
+        verbose_name = "follow-up contact"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "contact_date"], name="one_contact_per_day"),
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(vital_status="dead"), name="one_death_per_patient"
+            ),
+            models.CheckConstraint(
+                condition=Q(vital_status="alive", death_date__isnull=True)
+                | Q(vital_status="dead", death_date__isnull=False)
+                & Q(death_date__lte=models.F("contact_date")),
+                name="death_date_iff_dead",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up {self.contact_date:%d/%m/%Y}: {self.get_vital_status_display()}"
+
+    @classmethod
+    def records_bounding_life(cls, patient):
+        # The contact that records the death may be dated after it.
+        return super().records_bounding_life(patient).filter(vital_status=VitalStatus.ALIVE)
+
+    def clean(self) -> None:
+        # The death recorded here is not yet "the patient's death" for the base rule.
+        super(ClinicalRecord, self).clean()
+        if self.patient_id is None or self.contact_date is None:
+            return
+        from registry.domain.rules import event_date_error
+
+        recorded_death = (
+            FollowUp.objects.filter(patient_id=self.patient_id, vital_status=VitalStatus.DEAD)
+            .exclude(pk=self.pk)
+            .values_list("death_date", flat=True)
+            .first()
+        )
+        errors = {}
+        message = event_date_error(
+            self.contact_date, birth=self.patient.birth_date, death=recorded_death
+        )
+        if message:
+            errors["contact_date"] = message
+        if self.vital_status == VitalStatus.DEAD:
+            if recorded_death:
+                errors["vital_status"] = (
+                    f"The patient's death is already recorded ({recorded_death:%d/%m/%Y})."
+                )
+            if self.death_date is None:
+                errors["death_date"] = "Give the date of death."
+            else:
+                message = event_date_error(
+                    self.death_date, birth=self.patient.birth_date, death=None
+                )
+                latest = self.patient.latest_record_date()
+                if message:
+                    errors["death_date"] = message
+                elif self.death_date > self.contact_date:
+                    errors["death_date"] = "The death date cannot be after the contact date."
+                elif latest and latest > self.death_date:
+                    errors["death_date"] = (
+                        f"A record of this patient is dated {latest:%d/%m/%Y}, after this "
+                        "death date."
+                    )
+        elif self.death_date:
+            errors["death_date"] = "Only give a death date when the vital status is dead."
+        if errors:
+            raise ValidationError(errors)
+
+
+CLINICAL_RECORD_MODELS = (
+    ReceptorAssessment,
+    MetastaticSite,
+    TreatmentLine,
+    ResponseAssessment,
+    ProgressionEvent,
+    Surgery,
+    Radiotherapy,
+    FollowUp,
+)

@@ -1,0 +1,155 @@
+"""The patient: pseudonymous registry ID for everyone, identifying data for the centre."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from registry.domain.dates import age_in_completed_years
+from registry.domain.rules import event_date_error
+
+from .vocabularies import Histology, Presentation, Sex, VitalStatus
+
+REGISTRY_ID_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,19}$"
+
+
+class PatientQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Patient(models.Model):
+    # Identifying fields: shown to data managers and auditors, never to analysts.
+    IDENTIFYING_FIELDS = ("record_number", "family_name", "given_name", "birth_date")
+
+    registry_id = models.CharField(
+        "registry ID",
+        max_length=20,
+        unique=True,
+        validators=[
+            RegexValidator(REGISTRY_ID_PATTERN, "Use 3-20 capital letters, digits or hyphens.")
+        ],
+        help_text="Pseudonymous ID used everywhere in the registry. Leave empty to assign "
+        "the next free one.",
+    )
+    centre = models.ForeignKey(
+        "registry.Centre",
+        on_delete=models.PROTECT,
+        related_name="patients",
+        help_text="The centre whose tumour board follows the case.",
+    )
+    record_number = models.CharField(
+        "hospital record number",
+        max_length=40,
+        help_text="The centre's own medical record number (identifying).",
+    )
+    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100)
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.FEMALE)
+    birth_date = models.DateField()
+    primary_diagnosis_date = models.DateField(
+        help_text="Date breast cancer was first diagnosed (for de novo cases, the same "
+        "episode as the metastatic diagnosis)."
+    )
+    mbc_diagnosis_date = models.DateField(
+        "MBC diagnosis date",
+        help_text="Date distant metastatic disease was first diagnosed.",
+    )
+    presentation = models.CharField(
+        max_length=12,
+        choices=Presentation.choices,
+        help_text="As recorded in the chart; the case page warns when it contradicts the dates.",
+    )
+    histology = models.CharField(max_length=10, choices=Histology.choices, default=Histology.DUCTAL)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    archive_reason = models.CharField(max_length=300, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["registry_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "record_number"], name="unique_record_number_per_centre"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(primary_diagnosis_date__gte=models.F("birth_date")),
+                name="primary_diagnosis_after_birth",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mbc_diagnosis_date__gte=models.F("primary_diagnosis_date")),
+                name="mbc_diagnosis_after_primary",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.registry_id
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def age_at_mbc_diagnosis(self) -> int:
+        return age_in_completed_years(self.birth_date, self.mbc_diagnosis_date)
+
+    def death_date(self):
+        from .clinical import FollowUp
+
+        return (
+            FollowUp.objects.filter(patient=self, vital_status=VitalStatus.DEAD)
+            .values_list("death_date", flat=True)
+            .first()
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        birth, primary, mbc = (
+            self.birth_date,
+            self.primary_diagnosis_date,
+            self.mbc_diagnosis_date,
+        )
+        if birth and primary and primary < birth:
+            errors["primary_diagnosis_date"] = "The primary diagnosis is before birth."
+        if primary and mbc and mbc < primary:
+            errors["mbc_diagnosis_date"] = (
+                "Metastatic disease cannot be diagnosed before the primary diagnosis."
+            )
+        death = self.death_date() if self.pk else None
+        for name in ("birth_date", "primary_diagnosis_date", "mbc_diagnosis_date"):
+            day = getattr(self, name)
+            birth = self.birth_date if name != "birth_date" else None
+            message = event_date_error(day, birth=birth, death=death)
+            if message and name not in errors:
+                errors[name] = message
+        if self.pk and self.birth_date and "birth_date" not in errors:
+            earliest = self.earliest_record_date()
+            if earliest and earliest < self.birth_date:
+                errors["birth_date"] = (
+                    f"A record of this patient is dated {earliest:%d/%m/%Y}, before this "
+                    "birth date."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def earliest_record_date(self):
+        return self._record_date_bound(models.Min, min)
+
+    def latest_record_date(self):
+        return self._record_date_bound(models.Max, max)
+
+    def _record_date_bound(self, aggregate, pick):
+        """The first or last date on any clinical record of this patient (writes only)."""
+        from .clinical import CLINICAL_RECORD_MODELS
+
+        dates = []
+        for model in CLINICAL_RECORD_MODELS:
+            bounds = model.records_bounding_life(self).aggregate(
+                **{name: aggregate(name) for name in model.event_date_fields}
+            )
+            dates += [value for value in bounds.values() if value]
+        return pick(dates, default=None)

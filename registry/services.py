@@ -1,0 +1,199 @@
+"""Every write to the registry goes through here.
+
+Forms, admin, API and importers call these functions, so each write runs the model's
+rules (`full_clean`), is attributed to a user with an optional reason, writes its
+audit row in the same transaction, and refreshes the patient's derived summary.
+"""
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from . import access
+from .domain.oligoprogression import first_locoregional_opd
+from .domain.plausibility import course_warnings
+from .domain.response import cr_episodes, first_cr_date
+from .models import (
+    BoardAttendance,
+    BoardMeeting,
+    Centre,
+    Patient,
+    PatientSummary,
+)
+from .selectors import patient_data
+
+REGISTRY_ID_PREFIX = "MBC-"
+REGISTRY_ID_DIGITS = 6
+
+
+def _attribute(instance: Model, user, reason: str) -> None:
+    """What simple_history stores with the audit row."""
+    instance._history_user = user
+    instance._change_reason = reason
+
+
+def _require_editable_patient(user, patient_id: int) -> None:
+    if not access.patients(user, for_edit=True).filter(pk=patient_id).exists():
+        raise PermissionDenied("You cannot change this patient's records.")
+
+
+def next_registry_id() -> str:
+    taken = (
+        Patient.objects.filter(
+            registry_id__regex=rf"^{REGISTRY_ID_PREFIX}[0-9]{{{REGISTRY_ID_DIGITS}}}$"
+        )
+        .order_by("-registry_id")
+        .values_list("registry_id", flat=True)
+        .first()
+    )
+    number = int(re.sub(r"\D", "", taken)) + 1 if taken else 1
+    return f"{REGISTRY_ID_PREFIX}{number:0{REGISTRY_ID_DIGITS}d}"
+
+
+def patient_save(*, user, patient: Patient, reason: str = "") -> Patient:
+    """Create or update a patient; a new one without a registry ID gets the next free one."""
+    if patient.pk:
+        _require_editable_patient(user, patient.pk)
+    elif not access.editable_centres(user).filter(pk=patient.centre_id).exists():
+        raise PermissionDenied("You cannot add patients to this centre.")
+    assign_id = not patient.registry_id
+    attempts_left = 3 if assign_id else 1
+    while True:
+        if assign_id:
+            patient.registry_id = next_registry_id()
+        try:
+            with transaction.atomic():
+                patient.full_clean()
+                _attribute(patient, user, reason)
+                patient.save()
+                patient_summary_refresh(patient)
+            return patient
+        except IntegrityError:
+            # Two data managers took the same next ID at once: take the one after.
+            attempts_left -= 1
+            if attempts_left == 0:
+                raise
+
+
+def record_save(*, user, record: Model, reason: str = "") -> Model:
+    """Create or update a clinical record or case discussion of an editable patient."""
+    _require_editable_patient(user, record.patient_id)
+    with transaction.atomic():
+        record.full_clean()
+        _attribute(record, user, reason)
+        record.save()
+        patient_summary_refresh(record.patient)
+    return record
+
+
+def record_delete(*, user, record: Model, reason: str = "") -> None:
+    """Delete a record; its audit trail keeps every value it had."""
+    _require_editable_patient(user, record.patient_id)
+    patient = record.patient
+    with transaction.atomic():
+        _attribute(record, user, reason)
+        record.delete()
+        patient_summary_refresh(patient)
+
+
+def patient_archive(*, user, patient: Patient, reason: str) -> Patient:
+    """Take a patient out of lists and reports; nothing is deleted."""
+    _require_editable_patient(user, patient.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the patient is archived."})
+    with transaction.atomic():
+        patient.archived_at = timezone.now()
+        patient.archive_reason = reason
+        _attribute(patient, user, reason)
+        patient.save(update_fields=["archived_at", "archive_reason", "updated_at"])
+    return patient
+
+
+def patient_restore(*, user, patient: Patient, reason: str) -> Patient:
+    _require_editable_patient(user, patient.pk)
+    with transaction.atomic():
+        patient.archived_at = None
+        patient.archive_reason = ""
+        _attribute(patient, user, reason or "Restored from the archive")
+        patient.save(update_fields=["archived_at", "archive_reason", "updated_at"])
+    return patient
+
+
+def patient_move_centre(
+    *, user, patient: Patient, centre: Centre, reason: str, record_number: str = ""
+) -> Patient:
+    """The patient changed hospital: same registry ID and history, new centre."""
+    if not user.is_superuser:
+        raise PermissionDenied("Only an administrator can move a patient to another centre.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the patient moves to another centre."})
+    if centre.pk == patient.centre_id:
+        raise ValidationError({"centre": "The patient is already followed by this centre."})
+    with transaction.atomic():
+        patient.centre = centre
+        if record_number:
+            patient.record_number = record_number
+        patient.full_clean()
+        _attribute(patient, user, reason)
+        patient.save()
+    return patient
+
+
+def board_meeting_save(
+    *, user, meeting: BoardMeeting, specialties: list[str], reason: str = ""
+) -> BoardMeeting:
+    """Save a meeting and exactly the given attending specialties."""
+    if not access.editable_centres(user).filter(pk=meeting.centre_id).exists():
+        raise PermissionDenied("You cannot organise this centre's board.")
+    with transaction.atomic():
+        meeting.full_clean()
+        _attribute(meeting, user, reason)
+        meeting.save()
+        present = {a.specialty: a for a in meeting.attendance.all()}
+        for code in set(present) - set(specialties):
+            _attribute(present[code], user, reason)
+            present[code].delete()
+        for code in sorted(set(specialties) - set(present)):
+            attendance = BoardAttendance(meeting=meeting, specialty=code)
+            _attribute(attendance, user, reason)
+            attendance.save()
+    return meeting
+
+
+def patient_summary_refresh(*patients: Patient) -> None:
+    """Recompute the derived facts of these patients (same transaction as the write)."""
+    ids = [p.pk for p in patients]
+    data = patient_data(Patient.objects.filter(pk__in=ids))
+    for pk, item in data.items():
+        episodes = cr_episodes(item.course)
+        PatientSummary.objects.update_or_create(
+            patient_id=pk,
+            defaults={
+                "subtype": item.subtype.value,
+                "cr_episode_count": len(episodes),
+                "first_cr_date": first_cr_date(episodes),
+                "first_locoregional_opd_date": first_locoregional_opd(item.course),
+                "line_count": len(item.course.lines),
+                "last_contact": item.course.last_contact,
+                "status_at_last_contact": item.course.last_contact_status,
+                "warning_count": len(
+                    course_warnings(
+                        item.course,
+                        primary_diagnosis=item.primary_diagnosis,
+                        receptors=list(item.receptors),
+                    )
+                ),
+            },
+        )
+
+
+def patient_summaries_refresh_all(batch_size: int = 500) -> int:
+    """Rebuild every summary (after a bulk load or a change of a derivation rule)."""
+    ids = list(Patient.objects.values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            patient_summary_refresh(*Patient.objects.filter(pk__in=ids[start : start + batch_size]))
+    return len(ids)

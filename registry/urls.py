@@ -1,0 +1,67 @@
+from django.urls import path
+
+from .views import audit, board, patients, records
+
+app_name = "registry"
+
+urlpatterns = [
+    path("patients/", patients.PatientListView.as_view(), name="patient-list"),
+    path("patients/new/", patients.PatientCreateView.as_view(), name="patient-create"),
+    path(
+        "patients/<str:registry_id>/", patients.PatientDetailView.as_view(), name="patient-detail"
+    ),
+    path(
+        "patients/<str:registry_id>/edit/",
+        patients.PatientUpdateView.as_view(),
+        name="patient-update",
+    ),
+    path(
+        "patients/<str:registry_id>/archive/",
+        patients.PatientArchiveView.as_view(),
+        name="patient-archive",
+    ),
+    path(
+        "patients/<str:registry_id>/restore/",
+        patients.PatientArchiveView.as_view(restore=True),
+        name="patient-restore",
+    ),
+    path(
+        "patients/<str:registry_id>/audit/", audit.PatientAuditView.as_view(), name="patient-audit"
+    ),
+    path(
+        "patients/<str:registry_id>/<slug:kind>/new/",
+        records.RecordCreateView.as_view(),
+        name="record-create",
+    ),
+    path(
+        "patients/<str:registry_id>/<slug:kind>/<int:pk>/edit/",
+        records.RecordUpdateView.as_view(),
+        name="record-update",
+    ),
+    path(
+        "patients/<str:registry_id>/<slug:kind>/<int:pk>/delete/",
+        records.RecordDeleteView.as_view(),
+        name="record-delete",
+    ),
+    path(
+        "patients/<str:registry_id>/<slug:kind>/<int:pk>/history/",
+        audit.RecordHistoryView.as_view(),
+        name="record-history",
+    ),
+    path("board/", board.MeetingListView.as_view(), name="meeting-list"),
+    path("board/new/", board.MeetingCreateView.as_view(), name="meeting-create"),
+    path("board/<int:pk>/", board.MeetingDetailView.as_view(), name="meeting-detail"),
+    path("board/<int:pk>/edit/", board.MeetingUpdateView.as_view(), name="meeting-update"),
+    path("board/<int:pk>/agenda/add/", board.AgendaItemCreateView.as_view(), name="agenda-add"),
+    path(
+        "board/discussions/<int:pk>/decision/",
+        board.DecisionUpdateView.as_view(),
+        name="decision-update",
+    ),
+    path(
+        "board/discussions/<int:pk>/sheet/",
+        board.DecisionSheetView.as_view(),
+        name="decision-sheet",
+    ),
+    path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
+]

@@ -1,0 +1,37 @@
+"""Role checks for views. Centre scoping is done by the querysets of `registry.access`."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.http import HttpResponseRedirect
+
+from registry import access
+from registry.forms import apply_validation_error
+
+
+class DataManagerRequiredMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not access.is_data_manager(request.user):
+            raise PermissionDenied("Only data managers can change clinical data.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AuditorRequiredMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not access.is_auditor(request.user):
+            raise PermissionDenied("Only auditors can read the audit trail.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ServiceFormMixin:
+    """Save through a service; a rule broken at save time goes back to the form, not a 500."""
+
+    def form_valid(self, form):
+        try:
+            self.object = self.save(form)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+            return self.form_invalid(form)
+        except IntegrityError:
+            form.add_error(None, "This record conflicts with one saved meanwhile; check and retry.")
+            return self.form_invalid(form)
+        return HttpResponseRedirect(self.get_success_url())

@@ -1,0 +1,144 @@
+"""The patient list, the case page, and creating, editing and archiving patients."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
+from django_filters.views import FilterView
+
+from registry import access, services
+from registry.filters import PatientFilter
+from registry.forms import ArchiveForm, PatientForm, apply_validation_error
+from registry.models import CaseDiscussion
+from registry.record_types import RECORD_TYPES
+from registry.selectors import case_overview
+
+from .mixins import DataManagerRequiredMixin, ServiceFormMixin
+
+
+class HomeView(TemplateView):
+    template_name = "registry/home.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        patients = access.patients(user).active()
+        discussions = access.patient_records(user, CaseDiscussion)
+        return super().get_context_data(
+            centres=access.visible_centres(user).annotate(
+                patient_count=Count("patients", filter=Q(patients__archived_at__isnull=True))
+            ),
+            patient_count=patients.count(),
+            awaiting_decision=discussions.filter(recommendation="").count(),
+            with_warnings=patients.filter(summary__warning_count__gt=0).count(),
+            upcoming_meetings=access.board_meetings(user)
+            .filter(held_on__gte=timezone.localdate())
+            .select_related("centre")
+            .order_by("held_on")[:5],
+            **kwargs,
+        )
+
+
+class PatientListView(FilterView):
+    filterset_class = PatientFilter
+    template_name = "registry/patient_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return access.patients(self.request.user).select_related("centre", "summary")
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["request"] = self.request
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class PatientDetailView(DetailView):
+    template_name = "registry/patient_detail.html"
+    slug_field = slug_url_kwarg = "registry_id"
+    context_object_name = "patient"
+
+    def get_queryset(self):
+        return access.patients(self.request.user).select_related("centre")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            case=case_overview(self.object), record_types=RECORD_TYPES, **kwargs
+        )
+
+
+class PatientCreateView(DataManagerRequiredMixin, ServiceFormMixin, CreateView):
+    form_class = PatientForm
+    template_name = "registry/patient_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def save(self, form):
+        patient = services.patient_save(user=self.request.user, patient=form.instance)
+        messages.success(self.request, f"Patient {patient.registry_id} created.")
+        return patient
+
+    def get_success_url(self):
+        return reverse("registry:patient-detail", args=[self.object.registry_id])
+
+
+class PatientUpdateView(DataManagerRequiredMixin, ServiceFormMixin, UpdateView):
+    form_class = PatientForm
+    template_name = "registry/patient_form.html"
+    slug_field = slug_url_kwarg = "registry_id"
+
+    def get_queryset(self):
+        return access.patients(self.request.user, for_edit=True)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def save(self, form):
+        patient = services.patient_save(
+            user=self.request.user, patient=form.instance, reason=form.change_reason
+        )
+        messages.success(self.request, f"Patient {patient.registry_id} saved.")
+        return patient
+
+    def get_success_url(self):
+        return reverse("registry:patient-detail", args=[self.object.registry_id])
+
+
+class PatientArchiveView(DataManagerRequiredMixin, FormView):
+    """Archive (or restore) a patient: out of lists and reports, never deleted."""
+
+    form_class = ArchiveForm
+    template_name = "registry/patient_archive.html"
+    restore = False
+
+    @cached_property
+    def patient(self):
+        return access.get_or_404(
+            access.patients(self.request.user, for_edit=True),
+            registry_id=self.kwargs["registry_id"],
+        )
+
+    def form_valid(self, form):
+        action = services.patient_restore if self.restore else services.patient_archive
+        try:
+            action(user=self.request.user, patient=self.patient, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            apply_validation_error(form, error)
+            return self.form_invalid(form)
+        verb = "restored" if self.restore else "archived"
+        messages.success(self.request, f"Patient {self.patient.registry_id} {verb}.")
+        return redirect("registry:patient-detail", registry_id=self.patient.registry_id)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(patient=self.patient, restore=self.restore, **kwargs)

@@ -1,0 +1,51 @@
+"""Analysts never receive a name, record number or birth date, on any page they can open."""
+
+import pytest
+from django.urls import reverse
+
+from tests.registry.test_url_access import EXPECTED, examples
+
+
+def identifiers(case) -> list[str]:
+    p = case.patient
+    return [
+        p.family_name,
+        p.given_name,
+        p.record_number,
+        p.birth_date.strftime("%d/%m/%Y"),
+        p.birth_date.isoformat(),
+    ]
+
+
+@pytest.mark.django_db
+def test_analyst_pages_carry_no_identifying_data(client, analyst, case_a, case_b):
+    client.force_login(analyst)
+    opened = 0
+    for name in EXPECTED:
+        for case in (case_a, case_b):
+            for kwargs in examples(name, case):
+                response = client.get(reverse(name, kwargs=kwargs))
+                if response.status_code != 200:
+                    continue
+                opened += 1
+                page = response.content.decode()
+                for value in identifiers(case_a) + identifiers(case_b):
+                    assert value not in page, (name, kwargs, value)
+    assert opened >= 7  # the lists, case pages and meetings were really read
+
+
+@pytest.mark.django_db
+def test_analyst_search_by_record_number_finds_nothing(client, analyst, case_a):
+    client.force_login(analyst)
+    response = client.get(reverse("registry:patient-list"), {"q": case_a.patient.record_number})
+    assert response.context["paginator"].count == 0
+
+
+@pytest.mark.django_db
+def test_data_manager_sees_the_identifying_data_of_own_patients(client, data_manager, case_a):
+    client.force_login(data_manager)
+    page = client.get(
+        reverse("registry:patient-detail", args=[case_a.patient.registry_id])
+    ).content.decode()
+    assert case_a.patient.family_name in page
+    assert case_a.patient.record_number in page

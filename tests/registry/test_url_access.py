@@ -1,0 +1,168 @@
+"""Every URL of the registry, for every kind of user, on an own and a foreign centre.
+
+The examples are generated from the URL configuration: a new URL without an entry in
+`EXPECTED` fails `test_every_url_has_an_access_rule`, so none can be forgotten.
+"""
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from registry.record_types import RECORD_TYPES
+
+LIST = "list"
+CREATE = "create"
+READ = "read"
+EDIT = "edit"
+AUDIT = "audit"
+AUDIT_LOG = "audit-log"
+SHEET = "sheet"
+
+EXPECTED = {
+    "home": LIST,
+    "registry:patient-list": LIST,
+    "registry:meeting-list": LIST,
+    "registry:patient-create": CREATE,
+    "registry:meeting-create": CREATE,
+    "registry:patient-detail": READ,
+    "registry:meeting-detail": READ,
+    "registry:patient-update": EDIT,
+    "registry:patient-archive": EDIT,
+    "registry:patient-restore": EDIT,
+    "registry:record-create": EDIT,
+    "registry:record-update": EDIT,
+    "registry:record-delete": EDIT,
+    "registry:meeting-update": EDIT,
+    "registry:agenda-add": EDIT,
+    "registry:decision-update": EDIT,
+    "registry:patient-audit": AUDIT,
+    "registry:record-history": AUDIT,
+    "registry:audit-log": AUDIT_LOG,
+    "registry:decision-sheet": SHEET,
+}
+
+
+def registry_url_names() -> set[str]:
+    resolver = get_resolver()
+    names = {name for name in resolver.reverse_dict if isinstance(name, str)}
+    registry = get_resolver().namespace_dict["registry"][1]
+    names |= {f"registry:{n}" for n in registry.reverse_dict if isinstance(n, str)}
+    return {n for n in names if n == "home" or n.startswith("registry:")}
+
+
+def examples(name: str, case) -> list[dict]:
+    """Concrete URL kwargs for one URL name, pointing at the given centre's case."""
+    patient = case.patient
+    discussion = case.records["discussions"]
+    if name in {"registry:record-update", "registry:record-delete", "registry:record-history"}:
+        return [
+            {"registry_id": patient.registry_id, "kind": slug, "pk": record.pk}
+            for slug, record in case.records.items()
+        ]
+    if name == "registry:record-create":
+        return [{"registry_id": patient.registry_id, "kind": slug} for slug in RECORD_TYPES]
+    if name.startswith("registry:patient-") and name not in {
+        "registry:patient-list",
+        "registry:patient-create",
+    }:
+        return [{"registry_id": patient.registry_id}]
+    if name in {"registry:meeting-detail", "registry:meeting-update", "registry:agenda-add"}:
+        return [{"pk": case.meeting.pk}]
+    if name in {"registry:decision-update", "registry:decision-sheet"}:
+        return [{"pk": discussion.pk}]
+    return [{}]
+
+
+def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
+    """The status a user kind gets for a URL rule on its own or a foreign centre's data."""
+    if rule == LIST:
+        return 200
+    if kind == "data_manager":
+        if rule in (CREATE,):
+            return 200
+        if rule in (READ, EDIT, SHEET):
+            return 200 if own_centre else 404
+        return 403
+    if kind == "auditor":  # registry-wide, read-only
+        return 403 if rule in (CREATE, EDIT) else 200
+    if kind == "analyst":  # de-identified reads only
+        if rule == READ:
+            return 200 if own_centre else 404
+        return 403
+    raise AssertionError(kind)
+
+
+def test_every_url_has_an_access_rule():
+    assert registry_url_names() == set(EXPECTED)
+
+
+@pytest.fixture
+def users(data_manager, auditor, analyst_a):
+    return {"data_manager": data_manager, "auditor": auditor, "analyst": analyst_a}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_anonymous_users_are_sent_to_log_in(client, case_a, name):
+    for kwargs in examples(name, case_a):
+        url = reverse(name, kwargs=kwargs)
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("login")), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["data_manager", "auditor", "analyst"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_role_gets_what_its_rule_allows(client, users, case_a, case_b, kind, name):
+    """Users belong to centre A (the auditor is registry-wide); centre B is foreign."""
+    client.force_login(users[kind])
+    for case, own in ((case_a, True), (case_b, kind == "auditor")):
+        for kwargs in examples(name, case):
+            url = reverse(name, kwargs=kwargs)
+            status = client.get(url).status_code
+            assert status == expected_status(kind, EXPECTED[name], own_centre=own), (url, kind)
+
+
+@pytest.mark.django_db
+def test_user_without_centre_or_role_sees_no_patient(client, case_a):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="nobody"))
+    response = client.get(reverse("registry:patient-list"))
+    assert response.status_code == 200
+    assert case_a.patient.registry_id not in response.content.decode()
+    detail = reverse("registry:patient-detail", args=[case_a.patient.registry_id])
+    assert client.get(detail).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(n for n, rule in EXPECTED.items() if rule == EDIT))
+def test_data_manager_cannot_post_to_another_centres_records(client, data_manager, case_b, name):
+    client.force_login(data_manager)
+    before = {slug: type(r).objects.get(pk=r.pk).updated_at for slug, r in case_b.records.items()}
+    for kwargs in examples(name, case_b):
+        response = client.post(reverse(name, kwargs=kwargs), {"reason": "attempt"})
+        assert response.status_code == 404
+    after = {slug: type(r).objects.get(pk=r.pk).updated_at for slug, r in case_b.records.items()}
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_lists_show_only_the_users_centres(client, data_manager, case_a, case_b):
+    client.force_login(data_manager)
+    for name in ("registry:patient-list", "registry:meeting-list", "home"):
+        page = client.get(reverse(name)).content.decode()
+        assert case_b.patient.registry_id not in page
+        assert "Centre B" not in page
+    page = client.get(reverse("registry:patient-list")).content.decode()
+    assert case_a.patient.registry_id in page
+
+
+@pytest.mark.django_db
+def test_search_does_not_find_another_centres_patient(client, data_manager, case_b):
+    client.force_login(data_manager)
+    link = reverse("registry:patient-detail", args=[case_b.patient.registry_id])
+    for term in (case_b.patient.registry_id, case_b.patient.record_number):
+        response = client.get(reverse("registry:patient-list"), {"q": term})
+        assert response.context["paginator"].count == 0
+        assert link not in response.content.decode()
