@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.http import QueryDict
 from django.db.models import Exists, OuterRef, Q
 
 from . import access
@@ -58,9 +59,9 @@ class PatientFilter(django_filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, *args, request=None, **kwargs):
-        if data is not None and "archived" not in data:
-            data = data.copy()
-            data["archived"] = "false"
+        # Active patients unless the user asks otherwise, also on the first, unfiltered visit.
+        data = (data or QueryDict()).copy()
+        data.setdefault("archived", "false")
         super().__init__(data, *args, **kwargs)
         user = request.user if request else None
         self.filters["centre"].queryset = access.visible_centres(user) if user else None
