@@ -2,8 +2,8 @@
 
 import django_filters
 from django import forms
-from django.http import QueryDict
 from django.db.models import Exists, OuterRef, Q
+from django.http import QueryDict
 
 from . import access
 from .domain.biology import Subtype
