@@ -1,8 +1,29 @@
+"""Shared fixtures: two centres, a user of every kind, and one complete case per centre."""
+
+from dataclasses import dataclass
+from datetime import date
+
 import pytest
 
 from registry.access import Role
+from registry.models import Patient
 from registry.roles import sync_roles
-from tests.factories import CentreFactory, UserFactory
+from registry.services import patient_summary_refresh
+from tests.factories import (
+    BoardMeetingFactory,
+    CaseDiscussionFactory,
+    CentreFactory,
+    FollowUpFactory,
+    MetastaticSiteFactory,
+    PatientFactory,
+    ProgressionEventFactory,
+    RadiotherapyFactory,
+    ReceptorAssessmentFactory,
+    ResponseAssessmentFactory,
+    SurgeryFactory,
+    TreatmentLineFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +61,68 @@ def auditor():
 @pytest.fixture
 def analyst():
     return UserFactory(username="analyst", role=Role.ANALYST, registry_wide=True)
+
+
+@dataclass
+class Case:
+    """One patient with a record of every kind, keyed by record-type slug."""
+
+    patient: Patient
+    records: dict
+    meeting: object
+
+
+def make_case(centre, *, registry_id: str, family_name: str, record_number: str) -> Case:
+    patient = PatientFactory(
+        centre=centre,
+        registry_id=registry_id,
+        family_name=family_name,
+        given_name="Zelinda",
+        record_number=record_number,
+        birth_date=date(1957, 2, 3),
+    )
+    line = TreatmentLineFactory(patient=patient)
+    meeting = BoardMeetingFactory(centre=centre, held_on=date(2019, 2, 20))
+    records = {
+        "biology": ReceptorAssessmentFactory(patient=patient),
+        "sites": MetastaticSiteFactory(patient=patient),
+        "lines": line,
+        "responses": ResponseAssessmentFactory(patient=patient, line=line),
+        "progressions": ProgressionEventFactory(patient=patient),
+        "surgeries": SurgeryFactory(patient=patient),
+        "radiotherapy": RadiotherapyFactory(patient=patient),
+        "follow-up": FollowUpFactory(patient=patient),
+        "discussions": CaseDiscussionFactory(
+            patient=patient,
+            meeting=meeting,
+            recommendation="Mastectomy",
+            recommendation_category="surgery",
+            followed=True,
+        ),
+    }
+    patient_summary_refresh(patient)
+    return Case(patient, records, meeting)
+
+
+@pytest.fixture
+def case_a(centre_a):
+    return make_case(
+        centre_a, registry_id="MBC-A0001", family_name="Quagliarella", record_number="REC-A-778812"
+    )
+
+
+@pytest.fixture
+def case_b(centre_b):
+    return make_case(
+        centre_b, registry_id="MBC-B0001", family_name="Wettersteiner", record_number="REC-B-993311"
+    )
+
+
+@pytest.fixture
+def analyst_a(centre_a):
+    return UserFactory(username="analyst_a", role=Role.ANALYST, centres=[centre_a])
+
+
+@pytest.fixture
+def dm_b(centre_b):
+    return UserFactory(username="dm_b", role=Role.DATA_MANAGER, centres=[centre_b])

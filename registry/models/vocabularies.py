@@ -78,23 +78,6 @@ class RegimenCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
-ENDOCRINE_BASED = frozenset(
-    {
-        RegimenCategory.ENDOCRINE,
-        RegimenCategory.ENDOCRINE_CDK46,
-        RegimenCategory.ENDOCRINE_TARGETED,
-        RegimenCategory.ANTI_HER2_ENDOCRINE,
-    }
-)
-ANTI_HER2_CONTAINING = frozenset(
-    {
-        RegimenCategory.ANTI_HER2_CHEMO,
-        RegimenCategory.ANTI_HER2_ENDOCRINE,
-        RegimenCategory.ANTI_HER2,
-    }
-)
-
-
 class LineEndReason(models.TextChoices):
     PROGRESSION = "progression", "Progression"
     TOXICITY = "toxicity", "Toxicity"

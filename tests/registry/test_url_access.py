@@ -16,6 +16,7 @@ EDIT = "edit"
 AUDIT = "audit"
 AUDIT_LOG = "audit-log"
 SHEET = "sheet"
+REPORT = "report"
 
 EXPECTED = {
     "home": LIST,
@@ -38,15 +39,23 @@ EXPECTED = {
     "registry:record-history": AUDIT,
     "registry:audit-log": AUDIT_LOG,
     "registry:decision-sheet": SHEET,
+    "analytics:index": REPORT,
+    "analytics:report": REPORT,
+    "analytics:download": REPORT,
+    "analytics:dataset": REPORT,
+    "analytics:plot": REPORT,
 }
+NAMESPACES = ("registry", "analytics")
 
 
-def registry_url_names() -> set[str]:
+def application_url_names() -> set[str]:
+    """Every named URL of the registry and analytics apps, and the home page."""
     resolver = get_resolver()
-    names = {name for name in resolver.reverse_dict if isinstance(name, str)}
-    registry = get_resolver().namespace_dict["registry"][1]
-    names |= {f"registry:{n}" for n in registry.reverse_dict if isinstance(n, str)}
-    return {n for n in names if n == "home" or n.startswith("registry:")}
+    names = {"home"}
+    for namespace in NAMESPACES:
+        app_resolver = resolver.namespace_dict[namespace][1]
+        names |= {f"{namespace}:{n}" for n in app_resolver.reverse_dict if isinstance(n, str)}
+    return names
 
 
 def examples(name: str, case) -> list[dict]:
@@ -69,13 +78,32 @@ def examples(name: str, case) -> list[dict]:
         return [{"pk": case.meeting.pk}]
     if name in {"registry:decision-update", "registry:decision-sheet"}:
         return [{"pk": discussion.pk}]
-    return [{}]
+    return ANALYTICS_EXAMPLES.get(name, [{}])
+
+
+ANALYTICS_EXAMPLES = {
+    "analytics:report": [{"report": r} for r in ("characteristics", "cr", "opd")],
+    "analytics:download": [
+        {"report": r, "fmt": f}
+        for r in ("characteristics", "cr", "opd")
+        for f in ("json", "csv", "xlsx")
+    ],
+    "analytics:dataset": [
+        {"dataset": d, "fmt": f} for d in ("patients", "episodes", "lines") for f in ("csv", "xlsx")
+    ],
+    "analytics:plot": [
+        {"report": "cr", "plot": "duration-of-cr", "fmt": "png"},
+        {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
+    ],
+}
 
 
 def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
     """The status a user kind gets for a URL rule on its own or a foreign centre's data."""
     if rule == LIST:
         return 200
+    if rule == REPORT:  # aggregated over the user's own centres: no foreign record in the URL
+        return 200 if kind in ("auditor", "analyst") else 403
     if kind == "data_manager":
         if rule in (CREATE,):
             return 200
@@ -92,7 +120,7 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
 
 
 def test_every_url_has_an_access_rule():
-    assert registry_url_names() == set(EXPECTED)
+    assert application_url_names() == set(EXPECTED)
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""The reports the registry offers, by the names used in URLs, the command and the API."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .reports.characteristics import characteristics_report
+from .reports.complete_response import complete_response_report
+from .reports.oligoprogression import oligoprogression_report
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    estimate: dict
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A Kaplan-Meier figure of a report: its curves and the test printed beside them."""
+
+    title: str
+    x_label: str
+    curves: Callable[[dict], list[Curve]]
+    test: Callable[[dict], dict | None] = lambda overall: None
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    title: str
+    build: Callable
+    plots: dict[str, Plot] = field(default_factory=dict)
+
+
+def _groups(mapping: dict) -> list[Curve]:
+    return [Curve(label, estimate) for label, estimate in mapping.items()]
+
+
+REPORTS = {
+    "characteristics": ReportSpec(
+        "characteristics", "Cohort characteristics", characteristics_report
+    ),
+    "cr": ReportSpec(
+        "cr",
+        "Complete response",
+        complete_response_report,
+        plots={
+            "duration-of-cr": Plot(
+                "Duration of complete response",
+                "Months from the first CR",
+                lambda o: [Curve("Patients with a CR", o["duration_of_cr"])],
+            ),
+        },
+    ),
+    "opd": ReportSpec(
+        "opd",
+        "Locoregional oligoprogression and breast surgery",
+        oligoprogression_report,
+        plots={
+            "ps-pfs": Plot(
+                "Post-surgery progression-free survival (pS-PFS)",
+                "Months from the locoregional oligoprogression",
+                lambda o: [Curve("All patients", o["ps_pfs"]["overall"])],
+            ),
+            "ps-pfs-by-subtype": Plot(
+                "pS-PFS by subtype",
+                "Months from the locoregional oligoprogression",
+                lambda o: _groups(o["ps_pfs"]["by_subtype_group"]),
+                lambda o: o["ps_pfs"]["subtype_comparison"]["log_rank"],
+            ),
+            "ps-pfs-by-pre-opd-pfs": Plot(
+                "pS-PFS by pre-OPD PFS",
+                "Months from the locoregional oligoprogression",
+                lambda o: _groups(
+                    {f"pre-OPD PFS {k}": v for k, v in o["ps_pfs"]["by_pre_opd_pfs_group"].items()}
+                ),
+                lambda o: o["ps_pfs"]["pre_opd_pfs_comparison"]["log_rank"],
+            ),
+        },
+    ),
+}

@@ -1,0 +1,49 @@
+"""The filters analysts apply to a report, a download or a dataset."""
+
+from django import forms
+
+from registry import access
+from registry.domain.biology import Subtype
+from registry.models.vocabularies import Presentation
+
+from .cohorts import CohortFilter
+
+
+class CohortFilterForm(forms.Form):
+    centre = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all yours."
+    )
+    mbc_from = forms.DateField(
+        label="MBC diagnosis from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    mbc_to = forms.DateField(
+        label="MBC diagnosis to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    presentation = forms.ChoiceField(choices=[("", "Any"), *Presentation.choices], required=False)
+    subtype = forms.ChoiceField(
+        choices=[("", "Any"), *((s.value, s.value) for s in Subtype)], required=False
+    )
+    by_centre = forms.BooleanField(label="Show centres side by side", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centre"].choices = [
+            (c.code, f"{c.code} – {c.name}") for c in access.visible_centres(user)
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("mbc_from"), cleaned.get("mbc_to")
+        if start and end and end < start:
+            self.add_error("mbc_to", "The end of the period is before its start.")
+        return cleaned
+
+    def cohort_filter(self) -> CohortFilter:
+        data = self.cleaned_data
+        return CohortFilter(
+            centres=tuple(sorted(data["centre"])),
+            mbc_from=data["mbc_from"],
+            mbc_to=data["mbc_to"],
+            presentation=data["presentation"],
+            subtype=data["subtype"],
+        )

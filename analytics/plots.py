@@ -1,0 +1,121 @@
+"""Kaplan-Meier figures in the KMunicate layout, drawn from a report's own numbers.
+
+The curve, band and at-risk table come from the report dict (not a new fit), so the
+picture cannot disagree with the tables. Drawn on an explicit Figure with the Agg
+canvas: no pyplot state in a web process.
+"""
+
+import io
+from datetime import date
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .catalogue import Plot
+
+CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+COLOURS = ["#0b5cad", "#c0392b", "#1e8449", "#8e44ad", "#d68910"]
+# The curve is drawn while at least this many patients remain at risk.
+MIN_AT_RISK = 3
+
+
+def _p_text(test: dict | None) -> str:
+    if not test or test.get("p_value") is None:
+        return ""
+    p = test["p_value"]
+    return "log-rank p < 0.001" if p < 0.001 else f"log-rank p = {p:.3f}"
+
+
+def _drawn_until(estimate: dict) -> float:
+    """The last time with enough patients at risk to show the curve."""
+    times = [
+        row["time"] for row in estimate.get("curve", []) if row.get("at_risk", 99) >= MIN_AT_RISK
+    ]
+    return max(times, default=0.0)
+
+
+def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
+    curves = [c for c in plot.curves(overall) if c.estimate.get("n")]
+    ticks = [row["time"] for row in (curves[0].estimate["at_risk"] if curves else [])]
+    table_rows = max(len(curves), 1)
+    fig = Figure(figsize=(9, 5.2 + 0.55 * table_rows), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.6 + 0.55 * table_rows])
+    ax = fig.add_subplot(grid[0])
+    table_ax = fig.add_subplot(grid[1], sharex=ax)
+
+    for index, curve in enumerate(curves):
+        colour = COLOURS[index % len(COLOURS)]
+        limit = _drawn_until(curve.estimate)
+        points = [p for p in curve.estimate["curve"] if p["time"] <= limit]
+        times = [p["time"] for p in points]
+        ax.step(
+            times,
+            [p["survival"] for p in points],
+            where="post",
+            color=colour,
+            label=f"{curve.label} (n = {curve.estimate['n']})",
+        )
+        lower = [p["lower"] if p.get("lower") is not None else p["survival"] for p in points]
+        upper = [p["upper"] if p.get("upper") is not None else p["survival"] for p in points]
+        ax.fill_between(times, lower, upper, step="post", color=colour, alpha=0.15, linewidth=0)
+        censored = [p for p in points if p.get("censored")]
+        ax.plot(
+            [p["time"] for p in censored],
+            [p["survival"] for p in censored],
+            "|",
+            color=colour,
+            markersize=9,
+        )
+
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("Probability")
+    ax.set_title(plot.title, loc="left")
+    ax.grid(alpha=0.3)
+    if curves:
+        ax.legend(loc="upper right", frameon=False)
+    else:
+        ax.text(0.5, 0.5, "No patients in this selection", ha="center", transform=ax.transAxes)
+    p_text = _p_text(plot.test(overall))
+    if p_text:
+        ax.text(0.02, 0.05, p_text, transform=ax.transAxes)
+    if ticks:
+        ax.set_xticks(ticks)
+        ax.set_xlim(0, ticks[-1] * 1.02 if ticks[-1] else 1)
+
+    table_ax.set_xlabel(plot.x_label)
+    table_ax.set_yticks(range(len(curves)))
+    table_ax.set_yticklabels([c.label for c in reversed(curves)])
+    table_ax.set_ylim(-0.6, len(curves) - 0.4)
+    table_ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left", "bottom"):
+        table_ax.spines[side].set_visible(False)
+    for row_index, curve in enumerate(reversed(curves)):
+        for row in curve.estimate["at_risk"]:
+            table_ax.text(
+                row["time"],
+                row_index,
+                f"{row['at_risk']}\n({row['events']}) ({row['censored']})",
+                ha="center",
+                va="center",
+                fontsize=7.5,
+            )
+    table_ax.set_title(
+        "Number at risk (cumulative events) (cumulative censored)", loc="left", fontsize=8.5
+    )
+    cutoff = data_cutoff.isoformat() if data_cutoff else "–"
+    fig.text(
+        0.01,
+        0.0,
+        f"Kaplan-Meier estimate with pointwise 95% CI, log(-log) transformed. Data up to {cutoff}.",
+        fontsize=7.5,
+        color="#555",
+    )
+    return fig
+
+
+def render(plot: Plot, report: dict, *, data_cutoff: date | None, fmt: str) -> bytes:
+    fig = figure(plot, report["overall"], data_cutoff=data_cutoff)
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+    return buffer.getvalue()

@@ -1,0 +1,92 @@
+"""Complete response report (Galli et al. 2017; DEFINITIONS.md, "Complete response")."""
+
+import pandas as pd
+
+from analytics import survival
+from analytics.cohorts import Cohort
+
+from .characteristics import SUBTYPE_GROUPS, SUBTYPES, characteristics
+from .common import count, meta
+
+STATUSES = ["alive_ned", "alive_with_disease", "dead", "unknown"]
+
+
+def _rate_by(evaluable: pd.DataFrame, column: str, categories: list[str]) -> dict:
+    """CR rate within each category of evaluable patients (N = that category's evaluable)."""
+    rates = {}
+    for category in categories:
+        group = evaluable[evaluable[column] == category]
+        rates[category] = count(int(group["reached_cr"].sum()), len(group), with_ci=True)
+    return rates
+
+
+def _rate_by_line(lines: pd.DataFrame) -> list[dict]:
+    evaluable = lines[lines["evaluable"].astype(bool)]
+    return [
+        {"line": int(number), **count(int(group["cr"].sum()), len(group), with_ci=True)}
+        for number, group in evaluable.groupby("line", sort=True)
+    ]
+
+
+def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.DataFrame) -> dict:
+    evaluable = patients[patients["evaluable_for_response"].astype(bool)]
+    with_cr = patients[patients["reached_cr"].astype(bool)]
+    cr_ids = set(with_cr["registry_id"])
+    first_episodes = with_cr.dropna(subset=["cr_duration_months"])
+    return {
+        "patients": len(patients),
+        "evaluable": len(evaluable),
+        "not_evaluable": len(patients) - len(evaluable),
+        "cr_rate": count(len(with_cr), len(evaluable), with_ci=True),
+        "cr_rate_by_line": _rate_by_line(
+            lines[lines["registry_id"].isin(set(evaluable["registry_id"]))]
+        ),
+        "cr_rate_by_subtype": _rate_by(evaluable, "subtype", SUBTYPES),
+        "cr_rate_by_subtype_group": _rate_by(evaluable, "subtype_group", SUBTYPE_GROUPS),
+        "patients_with_cr": len(with_cr),
+        "cr_episodes": len(episodes[episodes["registry_id"].isin(cr_ids)]),
+        "cr_more_than_once": count(int(with_cr["cr_more_than_once"].sum()), len(with_cr)),
+        "cr_patient_characteristics": characteristics(with_cr),
+        "cr_during_maintenance": count(
+            int(episodes["during_maintenance"].astype(bool).sum()), len(episodes)
+        ),
+        "local_approach": count(
+            int(with_cr["local_approach_before_first_cr"].astype(bool).sum()), len(with_cr)
+        ),
+        "single_site_at_first_cr": count(
+            int(with_cr["single_site_at_first_cr"].astype(bool).sum()), len(with_cr)
+        ),
+        "status_at_last_follow_up": {
+            status: count(int((with_cr["status_at_last_contact"] == status).sum()), len(with_cr))
+            for status in STATUSES
+        },
+        "duration_of_cr": survival.kaplan_meier(
+            first_episodes["cr_duration_months"].astype(float),
+            first_episodes["cr_duration_event"].astype(bool),
+        ).as_dict(),
+        "follow_up_from_mbc_diagnosis": _follow_up(with_cr, "follow_up_from_mbc_months"),
+    }
+
+
+def _follow_up(patients: pd.DataFrame, column: str) -> dict:
+    known = patients.dropna(subset=[column])
+    return survival.reverse_km_follow_up(
+        known[column].astype(float), ~known["alive_at_last_contact"].astype(bool)
+    ).as_dict()
+
+
+def complete_response_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    report = {
+        "meta": meta("cr", cohort, episode_definition="DEFINITIONS.md, 'CR episode'"),
+        "overall": complete_response(cohort.patients, cohort.episodes, cohort.lines),
+    }
+    if by_centre:
+        report["by_centre"] = {
+            centre: complete_response(
+                group,
+                cohort.episodes[cohort.episodes["centre"] == centre],
+                cohort.lines[cohort.lines["centre"] == centre],
+            )
+            for centre, group in cohort.patients.groupby("centre", sort=True)
+        }
+    return report

@@ -1,0 +1,125 @@
+"""Locoregional oligoprogression report (Bianco et al. 2025; DEFINITIONS.md)."""
+
+import pandas as pd
+
+from analytics import survival
+from analytics.cohorts import Cohort
+from analytics.variables import OPD_INCLUDED, PROCEDURES
+from registry.domain.oligoprogression import OpdExclusion
+
+from .characteristics import SUBTYPE_GROUPS
+from .common import count, counts_by, describe, meta
+
+SELECTION_STEPS = [
+    ("de novo", OpdExclusion.NOT_DE_NOVO.value),
+    ("with a locoregional oligoprogression", OpdExclusion.NO_LOCOREGIONAL_OPD.value),
+    ("with breast/axillary surgery after it", OpdExclusion.NO_BREAST_SURGERY.value),
+    ("systemic line continued after surgery", OpdExclusion.LINE_NOT_CONTINUED.value),
+]
+PRE_OPD_GROUPS = [">= 12 months", "< 12 months"]
+
+
+def selection(patients: pd.DataFrame) -> list[dict]:
+    """Patients remaining and excluded at each step, in the order the steps apply."""
+    remaining = len(patients)
+    steps = [{"step": "patients in the selection", "remaining": remaining, "excluded": 0}]
+    for label, exclusion in SELECTION_STEPS:
+        excluded = int((patients["opd_selection"] == exclusion).sum())
+        remaining -= excluded
+        steps.append(
+            {
+                "step": label,
+                "excluded": excluded,
+                "excluded_reason": exclusion,
+                "remaining": remaining,
+            }
+        )
+    return steps
+
+
+def _km(frame: pd.DataFrame, duration: str, event: str) -> dict:
+    known = frame.dropna(subset=[duration])
+    return survival.kaplan_meier(known[duration].astype(float), known[event].astype(bool)).as_dict()
+
+
+def _all_events_km(frame: pd.DataFrame, duration: str) -> dict:
+    """Times that always end in their event (pre-OPD PFS, OPD to surgery): KM medians."""
+    known = frame.dropna(subset=[duration])
+    return survival.kaplan_meier(
+        known[duration].astype(float), pd.Series(True, index=known.index)
+    ).as_dict()
+
+
+def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
+    compared = frame[frame[column].isin(groups)].dropna(subset=["ps_pfs_months"])
+    result = {
+        "groups": groups,
+        "log_rank": None,
+        "hazard_ratio": None,
+    }
+    present = [g for g in groups if (compared[column] == g).any()]
+    if len(present) >= 2:
+        result["log_rank"] = survival.log_rank(
+            compared["ps_pfs_months"].astype(float),
+            compared["ps_pfs_event"].astype(bool),
+            compared[column].astype(str),
+        ).as_dict()
+        if len(groups) == 2:
+            result["hazard_ratio"] = survival.hazard_ratio(
+                compared["ps_pfs_months"].astype(float),
+                compared["ps_pfs_event"].astype(bool),
+                (compared[column] == groups[1]).to_numpy(),
+            ).as_dict()
+            result["hazard_ratio_of"] = f"{groups[1]} vs {groups[0]}"
+    return result
+
+
+def oligoprogression(patients: pd.DataFrame) -> dict:
+    cohort = patients[patients["opd_selection"] == OPD_INCLUDED]
+    n = len(cohort)
+    present_subtypes = [g for g in SUBTYPE_GROUPS if (cohort["subtype_group"] == g).any()]
+    return {
+        "selection": selection(patients),
+        "n": n,
+        "subtype_group": counts_by(cohort["subtype_group"], SUBTYPE_GROUPS),
+        "line_at_opd": describe(cohort["line_at_opd"]),
+        "regimen_at_opd_by_subtype": {
+            group: counts_by(cohort.loc[cohort["subtype_group"] == group, "regimen_group_at_opd"])
+            for group in present_subtypes
+        },
+        "pre_opd_pfs": _all_events_km(cohort, "pre_opd_pfs_months"),
+        "pre_opd_pfs_group": counts_by(cohort["pre_opd_pfs_group"], PRE_OPD_GROUPS),
+        "opd_to_surgery": _all_events_km(cohort, "opd_to_surgery_months"),
+        "procedures": {
+            p: count(int(cohort[f"opd_surgery_{p}"].astype(bool).sum()), n) for p in PROCEDURES
+        },
+        "ps_pfs": {
+            "overall": _km(cohort, "ps_pfs_months", "ps_pfs_event"),
+            "by_subtype_group": {
+                g: _km(cohort[cohort["subtype_group"] == g], "ps_pfs_months", "ps_pfs_event")
+                for g in present_subtypes
+            },
+            "by_pre_opd_pfs_group": {
+                g: _km(cohort[cohort["pre_opd_pfs_group"] == g], "ps_pfs_months", "ps_pfs_event")
+                for g in PRE_OPD_GROUPS
+            },
+            "subtype_comparison": _comparison(cohort, "subtype_group", ["HR+/HER2-", "HER2+"]),
+            "pre_opd_pfs_comparison": _comparison(cohort, "pre_opd_pfs_group", PRE_OPD_GROUPS),
+        },
+        "follow_up_from_opd": survival.reverse_km_follow_up(
+            cohort["follow_up_from_opd_months"].dropna().astype(float),
+            ~cohort.dropna(subset=["follow_up_from_opd_months"])["alive_at_last_contact"].astype(
+                bool
+            ),
+        ).as_dict(),
+    }
+
+
+def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    report = {"meta": meta("opd", cohort), "overall": oligoprogression(cohort.patients)}
+    if by_centre:
+        report["by_centre"] = {
+            centre: oligoprogression(group)
+            for centre, group in cohort.patients.groupby("centre", sort=True)
+        }
+    return report

@@ -1,0 +1,181 @@
+"""Derived analysis variables of one patient, pure Python.
+
+Every column of the analysis datasets is computed here from `registry.domain`, the same
+derivations the case page shows; docs/analytics.md lists the columns.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from registry.domain import biology
+from registry.domain.dates import DAYS_PER_MONTH, age_in_completed_years
+from registry.domain.oligoprogression import OpdExclusion, opd_case
+from registry.domain.regimens import regimen_group_at
+from registry.domain.response import cr_episodes, first_cr_date, had_local_approach
+from registry.selectors import PatientData
+
+from .columns import SITES
+
+SITE_CATEGORIES = tuple(SITES.split(", "))
+PROCEDURES = ("lumpectomy", "mastectomy", "sentinel_node_biopsy", "axillary_dissection")
+PRE_OPD_PFS_THRESHOLD_MONTHS = 12
+OPD_INCLUDED = "included"
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """Recorded facts that are not part of the clinical course."""
+
+    registry_id: str
+    centre: str
+    sex: str
+    birth_date: date
+    histology: str
+
+
+def months(days: int | None) -> float | None:
+    return None if days is None else days / DAYS_PER_MONTH
+
+
+def subtype_group(subtype: biology.Subtype) -> str:
+    """Report groups: 'HER2+' joins HR+/HER2+ and HR-/HER2+ (DEFINITIONS.md)."""
+    return "HER2+" if subtype.is_her2_positive else subtype.value
+
+
+def patient_variables(facts: PatientFacts, data: PatientData) -> dict:
+    course = data.course
+    reference = data.reference_receptors
+    subtype = data.subtype
+    episodes = cr_episodes(course)
+    first_cr = first_cr_date(episodes)
+    first_episode = min(episodes, key=lambda e: e.first_cr_on) if episodes else None
+    cr_duration = first_episode.duration(course) if first_episode else None
+    diagnosis = course.mbc_diagnosis
+    sites_at_diagnosis = sorted({s.category for s in course.sites if s.detected_on <= diagnosis})
+    last_contact = course.last_contact
+    death = course.death_date
+    row = {
+        "registry_id": facts.registry_id,
+        "centre": facts.centre,
+        "sex": facts.sex,
+        "histology": facts.histology,
+        "presentation": course.presentation,
+        "mbc_diagnosis_date": diagnosis,
+        "mbc_diagnosis_year": diagnosis.year,
+        "age_at_mbc_diagnosis": age_in_completed_years(facts.birth_date, diagnosis),
+        "hr_status": biology.hr_status(reference.er_percent, reference.pr_percent).value
+        if reference
+        else biology.HrStatus.UNKNOWN.value,
+        "her2_status": biology.her2_status(reference.her2_ihc, reference.ish).value
+        if reference
+        else biology.Her2Status.UNKNOWN.value,
+        "subtype": subtype.value,
+        "subtype_group": subtype_group(subtype),
+        "sites_at_mbc_diagnosis": len(sites_at_diagnosis),
+        **{f"site_{c}_at_mbc_diagnosis": c in sites_at_diagnosis for c in SITE_CATEGORIES},
+        "lines_received": len(course.lines),
+        "evaluable_for_response": bool(course.responses),
+        "cr_episodes": len(episodes),
+        "reached_cr": bool(episodes),
+        "cr_more_than_once": len(episodes) > 1,
+        "first_cr_date": first_cr,
+        "first_cr_line": first_episode.line_number if first_episode else None,
+        "first_cr_during_maintenance": first_episode.during_maintenance if first_episode else None,
+        "cr_episodes_during_maintenance": sum(e.during_maintenance for e in episodes),
+        "local_approach_before_first_cr": had_local_approach(course, first_cr)
+        if first_cr
+        else None,
+        "single_site_at_first_cr": course.site_count_on(first_cr) == 1 if first_cr else None,
+        "cr_duration_months": months(cr_duration.days) if cr_duration else None,
+        "cr_duration_event": cr_duration.event if cr_duration else None,
+        "last_contact_date": last_contact,
+        "status_at_last_contact": course.last_contact_status,
+        "dead": death is not None,
+        "death_date": death,
+        "follow_up_from_mbc_months": months((last_contact - diagnosis).days)
+        if last_contact
+        else None,
+        # Reverse Kaplan-Meier: being alive at last contact is the event, death censors.
+        "alive_at_last_contact": death is None,
+    }
+    row.update(_opd_variables(course))
+    return row
+
+
+def _opd_variables(course) -> dict:
+    opd = opd_case(course)
+    if course.presentation != "de_novo":
+        selection = OpdExclusion.NOT_DE_NOVO.value
+    elif opd is None:
+        selection = OpdExclusion.NO_LOCOREGIONAL_OPD.value
+    else:
+        selection = opd.exclusion.value if opd.exclusion else OPD_INCLUDED
+    if opd is None:
+        return {"opd_selection": selection, "in_opd_cohort": False, "opd_date": None}
+    pre_opd = opd.pre_opd_pfs
+    pre_opd_months = months(pre_opd.days) if pre_opd else None
+    post_surgery = opd.post_surgery_pfs(course)
+    last_contact = course.last_contact
+    operation = opd.operation
+    return {
+        "opd_selection": selection,
+        "in_opd_cohort": selection == OPD_INCLUDED,
+        "opd_date": opd.opd_on,
+        "line_at_opd": opd.line.number if opd.line else None,
+        "regimen_at_opd": opd.line.regimen if opd.line else None,
+        "regimen_group_at_opd": regimen_group_at(opd.line, opd.opd_on),
+        "pre_opd_pfs_months": pre_opd_months,
+        "pre_opd_pfs_group": None
+        if pre_opd_months is None
+        else (">= 12 months" if pre_opd_months >= PRE_OPD_PFS_THRESHOLD_MONTHS else "< 12 months"),
+        "opd_surgery_date": operation.operated_on if operation else None,
+        "opd_to_surgery_months": months(opd.days_opd_to_surgery),
+        **{f"opd_surgery_{p}": getattr(operation, p) if operation else None for p in PROCEDURES},
+        "line_continued_after_surgery": operation.systemic_line_continued if operation else None,
+        "ps_pfs_months": months(post_surgery.days) if post_surgery else None,
+        "ps_pfs_event": post_surgery.event if post_surgery else None,
+        "follow_up_from_opd_months": months((last_contact - opd.opd_on).days)
+        if last_contact
+        else None,
+    }
+
+
+def episode_variables(facts: PatientFacts, data: PatientData) -> list[dict]:
+    """One row per CR episode (Galli 2017 counts 'cases' of CR)."""
+    course = data.course
+    rows = []
+    for number, episode in enumerate(sorted(cr_episodes(course), key=lambda e: e.first_cr_on), 1):
+        duration = episode.duration(course)
+        rows.append(
+            {
+                "registry_id": facts.registry_id,
+                "centre": facts.centre,
+                "episode": number,
+                "first_cr_date": episode.first_cr_on,
+                "line": episode.line_number,
+                "during_maintenance": episode.during_maintenance,
+                "ended_on": episode.ended_on,
+                "ended_by": episode.ended_by or None,
+                "duration_months": months(duration.days) if duration else None,
+                "progression_or_death": duration.event if duration else None,
+            }
+        )
+    return rows
+
+
+def line_variables(facts: PatientFacts, data: PatientData) -> list[dict]:
+    """One row per treatment line: evaluable on it, and a CR episode belonging to it."""
+    course = data.course
+    assessed = {r.line_number for r in course.responses}
+    cr_lines = {e.line_number for e in cr_episodes(course)}
+    return [
+        {
+            "registry_id": facts.registry_id,
+            "centre": facts.centre,
+            "line": line.number,
+            "regimen": line.regimen,
+            "evaluable": line.number in assessed,
+            "cr": line.number in cr_lines,
+        }
+        for line in course.lines
+    ]

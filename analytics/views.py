@@ -1,0 +1,135 @@
+"""Report pages, downloads and plots for analysts and auditors."""
+
+import pandas as pd
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views import View
+
+from registry import access
+
+from . import downloads, plots
+from .catalogue import REPORTS, ReportSpec
+from .cohorts import build_cohort
+from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .forms import CohortFilterForm
+from .tables import report_tables
+
+DATASETS = {"patients": PATIENT_COLUMNS, "episodes": EPISODE_COLUMNS, "lines": LINE_COLUMNS}
+
+
+class ReportAccessMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not access.can_view_reports(request.user):
+            raise PermissionDenied("Reports are for analysts and auditors.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def spec(self) -> ReportSpec:
+        try:
+            return REPORTS[self.kwargs["report"]]
+        except KeyError:
+            raise Http404("No such report.") from None
+
+    def filter_form(self) -> CohortFilterForm:
+        # Always bound: an empty query is a valid one, the user's whole visible cohort.
+        return CohortFilterForm(self.request.GET, user=self.request.user)
+
+    def invalid(self, form) -> HttpResponse:
+        return render(self.request, "analytics/invalid_filters.html", {"form": form}, status=400)
+
+    def cohort_and_report(self, form):
+        filters = form.cohort_filter()
+        cohort = build_cohort(access.patients(self.request.user), filters)
+        report = self.spec().build(cohort, by_centre=form.cleaned_data["by_centre"])
+        return cohort, report
+
+
+class ReportIndexView(ReportAccessMixin, View):
+    def get(self, request):
+        return render(request, "analytics/index.html", {"reports": REPORTS.values()})
+
+
+class ReportView(ReportAccessMixin, View):
+    def get(self, request, report):
+        spec = self.spec()
+        form = self.filter_form()
+        if not form.is_valid():
+            return render(
+                request,
+                f"analytics/{spec.name}.html",
+                {"spec": spec, "form": form, "report": None},
+                status=400,
+            )
+        _, result = self.cohort_and_report(form)
+        return render(
+            request,
+            f"analytics/{spec.name}.html",
+            {
+                "spec": spec,
+                "form": form,
+                "report": result,
+                "overall": result["overall"],
+                "query": request.GET.urlencode(),
+                "datasets": DATASETS,
+            },
+        )
+
+
+def _attachment(content: bytes, fmt: str, stem: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=downloads.CONTENT_TYPES[fmt])
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{fmt}"'
+    return response
+
+
+class ReportDownloadView(ReportAccessMixin, View):
+    def get(self, request, report, fmt):
+        spec = self.spec()
+        form = self.filter_form()
+        if not form.is_valid():
+            return self.invalid(form)
+        _, result = self.cohort_and_report(form)
+        if fmt == "json":
+            return _attachment(downloads.json_bytes(result), fmt, f"{spec.name}-report")
+        tables = report_tables(result)
+        if fmt == "csv":
+            return _attachment(downloads.csv_bytes(tables["figures"]), fmt, f"{spec.name}-report")
+        return _attachment(downloads.xlsx_bytes(tables), fmt, f"{spec.name}-report")
+
+
+class DatasetDownloadView(ReportAccessMixin, View):
+    """The de-identified analysis dataset behind the reports, one row per patient/episode/line."""
+
+    def get(self, request, dataset, fmt):
+        if dataset not in DATASETS:
+            raise Http404("No such dataset.")
+        form = self.filter_form()
+        if not form.is_valid():
+            return self.invalid(form)
+        cohort = build_cohort(access.patients(request.user), form.cohort_filter())
+        frame = getattr(cohort, dataset)
+        if fmt == "csv":
+            return _attachment(downloads.csv_bytes(frame), fmt, f"mbc-{dataset}")
+        dictionary = [{"column": k, "meaning": v} for k, v in DATASETS[dataset].items()]
+        return _attachment(
+            downloads.xlsx_bytes({dataset: frame, "data dictionary": pd.DataFrame(dictionary)}),
+            fmt,
+            f"mbc-{dataset}",
+        )
+
+
+class PlotView(ReportAccessMixin, View):
+    def get(self, request, report, plot, fmt):
+        spec = self.spec()
+        if plot not in spec.plots:
+            raise Http404("No such plot.")
+        form = self.filter_form()
+        if not form.is_valid():
+            return self.invalid(form)
+        cohort, result = self.cohort_and_report(form)
+        content = plots.render(spec.plots[plot], result, data_cutoff=cohort.data_cutoff, fmt=fmt)
+        response = HttpResponse(content, content_type=plots.CONTENT_TYPES[fmt])
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{spec.name}-{plot}.{fmt}"'
+        return response
