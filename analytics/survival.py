@@ -325,17 +325,18 @@ def log_rank(durations, events, groups) -> LogRankResult:
 def hazard_ratio(durations, events, in_group) -> HazardRatio | None:
     """Cox model (Efron ties) of one group against the rest; None if it cannot be fitted."""
     times, observed = _validated(durations, events)
-    frame = pd.DataFrame(
-        {"time": times, "event": observed, "group": np.asarray(in_group, dtype=int)}
-    )
+    member = np.asarray(in_group, dtype=bool)
+    if not (observed & member).any() or not (observed & ~member).any():
+        return None  # a group without events: the ratio is 0 or infinite, not estimable
+    frame = pd.DataFrame({"time": times, "event": observed, "group": member.astype(int)})
     try:
         model = CoxPHFitter().fit(frame, duration_col="time", event_col="event")
-    except (ConvergenceError, ValueError, np.linalg.LinAlgError):
+        coefficient = float(model.params_["group"])
+        se = float(model.standard_errors_["group"])
+        return HazardRatio(
+            ratio=math.exp(coefficient),
+            lower=math.exp(coefficient - Z95 * se),
+            upper=math.exp(coefficient + Z95 * se),
+        )
+    except (ConvergenceError, ValueError, OverflowError, np.linalg.LinAlgError):
         return None
-    coefficient = float(model.params_["group"])
-    se = float(model.standard_errors_["group"])
-    return HazardRatio(
-        ratio=math.exp(coefficient),
-        lower=math.exp(coefficient - Z95 * se),
-        upper=math.exp(coefficient + Z95 * se),
-    )

@@ -65,11 +65,12 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
             compared[column].astype(str),
         ).as_dict()
         if len(groups) == 2:
-            result["hazard_ratio"] = survival.hazard_ratio(
+            ratio = survival.hazard_ratio(
                 compared["ps_pfs_months"].astype(float),
                 compared["ps_pfs_event"].astype(bool),
                 (compared[column] == groups[1]).to_numpy(),
-            ).as_dict()
+            )
+            result["hazard_ratio"] = ratio.as_dict() if ratio else None
             result["hazard_ratio_of"] = f"{groups[1]} vs {groups[0]}"
     return result
 
