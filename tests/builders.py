@@ -21,10 +21,10 @@ from tests.factories import PatientFactory
 
 MBC = date(2015, 1, 1)
 RECEPTORS = {
-    "HR+/HER2-": dict(er_percent=80, pr_percent=20, her2_ihc="1+"),
-    "HR+/HER2+": dict(er_percent=80, pr_percent=20, her2_ihc="3+"),
-    "HR-/HER2+": dict(er_percent=0, pr_percent=0, her2_ihc="3+"),
-    "triple-negative": dict(er_percent=0, pr_percent=0, her2_ihc="0"),
+    "HR+/HER2-": {"er_percent": 80, "pr_percent": 20, "her2_ihc": "1+"},
+    "HR+/HER2+": {"er_percent": 80, "pr_percent": 20, "her2_ihc": "3+"},
+    "HR-/HER2+": {"er_percent": 0, "pr_percent": 0, "her2_ihc": "3+"},
+    "triple-negative": {"er_percent": 0, "pr_percent": 0, "her2_ihc": "0"},
 }
 
 
