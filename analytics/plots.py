@@ -36,7 +36,7 @@ def _drawn_until(estimate: dict) -> float:
 
 def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
     curves = [c for c in plot.curves(overall) if c.estimate.get("n")]
-    ticks = [row["time"] for row in (curves[0].estimate["at_risk"] if curves else [])]
+    ticks = sorted({row["time"] for c in curves for row in c.estimate["at_risk"]})
     table_rows = max(len(curves), 1)
     fig = Figure(figsize=(9, 5.2 + 0.55 * table_rows), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.6 + 0.55 * table_rows])
@@ -68,7 +68,7 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
         )
 
     ax.set_ylim(0, 1.02)
-    ax.set_ylabel("Probability")
+    ax.set_ylabel("Probability without the event")
     ax.set_title(plot.title, loc="left")
     ax.grid(alpha=0.3)
     if curves:
@@ -83,13 +83,21 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
         ax.set_xlim(0, ticks[-1] * 1.02 if ticks[-1] else 1)
 
     table_ax.set_xlabel(plot.x_label)
-    table_ax.set_yticks(range(len(curves)))
-    table_ax.set_yticklabels([c.label for c in reversed(curves)])
-    table_ax.set_ylim(-0.6, len(curves) - 0.4)
-    table_ax.tick_params(axis="y", length=0)
+    table_ax.set_yticks([])
+    table_ax.set_ylim(-0.7, len(curves) - 0.1)
     for side in ("top", "right", "left", "bottom"):
         table_ax.spines[side].set_visible(False)
-    for row_index, curve in enumerate(reversed(curves)):
+    for row_index, (colour, curve) in enumerate(reversed(list(zip(COLOURS, curves, strict=False)))):
+        table_ax.text(
+            0,
+            row_index + 0.38,
+            curve.label,
+            color=colour,
+            fontsize=8,
+            fontweight="bold",
+            ha="left",
+            va="bottom",
+        )
         for row in curve.estimate["at_risk"]:
             table_ax.text(
                 row["time"],
@@ -103,12 +111,13 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
         "Number at risk (cumulative events) (cumulative censored)", loc="left", fontsize=8.5
     )
     cutoff = data_cutoff.isoformat() if data_cutoff else "–"
-    fig.text(
-        0.01,
-        0.0,
-        f"Kaplan-Meier estimate with pointwise 95% CI, log(-log) transformed. Data up to {cutoff}.",
+    fig.supxlabel(
+        "Kaplan-Meier estimate with pointwise 95% CI (log(-log) transformed); the curve stops "
+        f"when fewer than {MIN_AT_RISK} patients remain at risk. Data up to {cutoff}.",
         fontsize=7.5,
         color="#555",
+        x=0.01,
+        ha="left",
     )
     return fig
 

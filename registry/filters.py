@@ -19,7 +19,9 @@ class PatientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Registry ID or record number")
     centre = django_filters.ModelChoiceFilter(queryset=None, field_name="centre")
     subtype = django_filters.ChoiceFilter(
-        field_name="summary__subtype", choices=[(s.value, s.value) for s in Subtype]
+        field_name="summary__subtype",
+        choices=[(s.value, s.value) for s in Subtype],
+        label="Subtype",
     )
     presentation = django_filters.ChoiceFilter(choices=Presentation.choices)
     site = django_filters.ChoiceFilter(

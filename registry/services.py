@@ -78,14 +78,19 @@ def patient_save(*, user, patient: Patient, reason: str = "") -> Patient:
                 raise
 
 
-def record_save(*, user, record: Model, reason: str = "") -> Model:
-    """Create or update a clinical record or case discussion of an editable patient."""
+def record_save(*, user, record: Model, reason: str = "", refresh_summary: bool = True) -> Model:
+    """Create or update a clinical record or case discussion of an editable patient.
+
+    A writer of many records of one patient (an import, the demo) may pass
+    refresh_summary=False and call `patient_summary_refresh` once, in the same transaction.
+    """
     _require_editable_patient(user, record.patient_id)
     with transaction.atomic():
         record.full_clean()
         _attribute(record, user, reason)
         record.save()
-        patient_summary_refresh(record.patient)
+        if refresh_summary:
+            patient_summary_refresh(record.patient)
     return record
 
 

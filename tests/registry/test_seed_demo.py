@@ -1,0 +1,77 @@
+"""The demo cohort: deterministic, valid under every rule, and with content for every screen."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from registry.domain.oligoprogression import opd_case
+from registry.domain.response import cr_episodes
+from registry.models import CaseDiscussion, Patient, TreatmentLine
+from registry.selectors import patient_data
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    return {
+        "patients": list(
+            Patient.objects.order_by("registry_id").values_list(
+                "registry_id", "centre__code", "mbc_diagnosis_date", "summary__subtype"
+            )
+        ),
+        "lines": TreatmentLine.objects.count(),
+        "discussions": CaseDiscussion.objects.count(),
+    }
+
+
+def test_same_seed_gives_the_same_registry():
+    call_command("seed_demo", patients=40, seed=7, stdout=None)
+    first = snapshot()
+    call_command("seed_demo", patients=40, seed=7, reset=True)
+    assert snapshot() == first
+    assert len(first["patients"]) == 40
+
+
+def test_demo_has_every_kind_of_case_and_user():
+    call_command("seed_demo", patients=120, seed=2017)
+    data = patient_data(Patient.objects.all())
+    episodes = [cr_episodes(item.course) for item in data.values()]
+    opd = [opd_case(item.course) for item in data.values()]
+
+    assert any(len(e) >= 2 for e in episodes)
+    assert any(x.during_maintenance for e in episodes for x in e)
+    assert sum(1 for case in opd if case and case.exclusion is None) >= 5
+    categories = set(CaseDiscussion.objects.values_list("recommendation_category", flat=True))
+    assert categories >= {
+        "systemic_change",
+        "continue",
+        "surgery",
+        "radiotherapy",
+        "work_up",
+        "supportive",
+    }
+    assert CaseDiscussion.objects.filter(recommendation="").exists()
+    assert CaseDiscussion.objects.filter(followed=False).exists()
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert set(users) == {
+        "admin",
+        "dm_mil",
+        "dm_tor",
+        "dm_nap",
+        "auditor",
+        "analyst",
+        "analyst_mil",
+    }
+    assert list(users["dm_tor"].centre_memberships.values_list("centre__code", flat=True)) == [
+        "TOR"
+    ]
+    assert hasattr(users["analyst"], "registry_wide_grant")
+    assert not hasattr(users["analyst_mil"], "registry_wide_grant")
+
+
+def test_refuses_to_seed_over_existing_data():
+    call_command("seed_demo", patients=5)
+    before = snapshot()
+    with pytest.raises(CommandError, match="already holds data"):
+        call_command("seed_demo", patients=5)
+    assert snapshot() == before
