@@ -37,7 +37,7 @@ def figures_from_csv(content: bytes) -> dict:
 def figures_from_xlsx(content: bytes) -> dict:
     sheet = openpyxl.load_workbook(io.BytesIO(content))["figures"]
     rows = list(sheet.iter_rows(values_only=True))
-    return {figure: value for figure, value in rows[1:]}
+    return dict(rows[1:])
 
 
 def test_every_output_has_the_same_figures(client, analyst, cohort, tmp_path):

@@ -1,0 +1,276 @@
+"""Every clinical rule of the model, through full_clean, reported at the right field."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from registry.models import (
+    CaseDiscussion,
+    FollowUp,
+    MetastaticSite,
+    Patient,
+    ProgressionEvent,
+    ReceptorAssessment,
+    ResponseAssessment,
+    Surgery,
+    TreatmentLine,
+)
+from tests.factories import (
+    BoardMeetingFactory,
+    CentreFactory,
+    FollowUpFactory,
+    PatientFactory,
+    ResponseAssessmentFactory,
+    TreatmentLineFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(record) -> dict:
+    with pytest.raises(ValidationError) as caught:
+        record.full_clean()
+    return caught.value.message_dict
+
+
+@pytest.fixture
+def patient():
+    return PatientFactory()
+
+
+def line(patient, **kwargs):
+    values = {
+        "patient": patient,
+        "number": 1,
+        "regimen": "chemotherapy",
+        "agents": "paclitaxel",
+        "start_date": date(2018, 4, 1),
+    }
+    return TreatmentLine(**{**values, **kwargs})
+
+
+def test_a_line_cannot_end_before_it_starts(patient):
+    errors = errors_of(line(patient, end_date=date(2018, 3, 1), end_reason="progression"))
+    assert errors["end_date"] == ["A line cannot end before it starts."]
+
+
+@pytest.mark.parametrize("maintenance", [date(2018, 4, 1), date(2018, 9, 2)])
+def test_maintenance_starts_inside_its_line(patient, maintenance):
+    record = line(
+        patient,
+        end_date=date(2018, 9, 1),
+        end_reason="progression",
+        maintenance_start_date=maintenance,
+    )
+    assert "maintenance_start_date" in errors_of(record)
+
+
+def test_line_end_and_reason_go_together(patient):
+    assert "end_reason" in errors_of(line(patient, end_date=date(2018, 9, 1)))
+    assert "end_date" in errors_of(line(patient, end_reason="toxicity"))
+
+
+def test_line_numbers_are_unique_per_patient(patient):
+    TreatmentLineFactory(patient=patient, number=1)
+    assert errors_of(line(patient, number=1))["number"] == ["The patient already has a line 1."]
+    line(PatientFactory(), number=1).full_clean()  # another patient's line 1 is fine
+
+
+def test_a_response_belongs_to_a_line_running_on_its_date(patient):
+    running = TreatmentLineFactory(
+        patient=patient,
+        start_date=date(2018, 4, 1),
+        end_date=date(2018, 9, 1),
+        end_reason="progression",
+    )
+    before = ResponseAssessment(
+        patient=patient, line=running, assessed_on=date(2018, 3, 31), category="PR"
+    )
+    on_end_day = ResponseAssessment(
+        patient=patient, line=running, assessed_on=date(2018, 9, 1), category="PD"
+    )
+    assert "assessed_on" in errors_of(before)
+    on_end_day.full_clean()
+
+
+def test_a_response_cannot_use_another_patients_line(patient):
+    foreign = TreatmentLineFactory()
+    record = ResponseAssessment(
+        patient=patient, line=foreign, assessed_on=date(2018, 6, 1), category="PR"
+    )
+    assert errors_of(record)["line"] == ["This line belongs to another patient."]
+
+
+def test_one_response_per_line_and_day(patient):
+    existing = ResponseAssessmentFactory(patient=patient)
+    twin = ResponseAssessment(
+        patient=patient, line=existing.line, assessed_on=existing.assessed_on, category="CR"
+    )
+    assert "assessed_on" in errors_of(twin)
+
+
+def test_receptor_percentages_are_between_0_and_100(patient):
+    record = ReceptorAssessment(
+        patient=patient,
+        assessed_on=date(2018, 3, 1),
+        specimen="primary",
+        er_percent=101,
+        pr_percent=0,
+    )
+    assert "er_percent" in errors_of(record)
+
+
+def test_a_site_category_is_recorded_once(patient):
+    MetastaticSite.objects.create(
+        patient=patient, category="bone", detected_on=date(2018, 3, 1), confirmation="imaging"
+    )
+    twin = MetastaticSite(
+        patient=patient, category="bone", detected_on=date(2019, 1, 1), confirmation="imaging"
+    )
+    assert "category" in errors_of(twin)
+
+
+def test_locoregional_progression_needs_its_site_and_the_kept_response_answer(patient):
+    record = ProgressionEvent(patient=patient, occurred_on=date(2019, 1, 1), kind="locoregional")
+    errors = errors_of(record)
+    assert set(errors) >= {"locoregional_site", "other_sites_kept_best_response"}
+
+
+def test_systemic_progression_has_no_locoregional_details(patient):
+    record = ProgressionEvent(
+        patient=patient,
+        occurred_on=date(2019, 1, 1),
+        kind="systemic",
+        locoregional_site="breast",
+        other_sites_kept_best_response=True,
+    )
+    assert set(errors_of(record)) >= {"locoregional_site", "other_sites_kept_best_response"}
+
+
+def test_a_surgery_has_a_procedure_and_not_both_breast_operations(patient):
+    empty = Surgery(patient=patient, operated_on=date(2019, 1, 1), intent="palliative")
+    both = Surgery(
+        patient=patient,
+        operated_on=date(2019, 1, 1),
+        intent="palliative",
+        lumpectomy=True,
+        mastectomy=True,
+    )
+    assert errors_of(empty)["lumpectomy"] == ["Tick at least one procedure."]
+    assert "mastectomy" in errors_of(both)
+
+
+def test_death_needs_its_date_not_after_the_contact(patient):
+    no_date = FollowUp(
+        patient=patient,
+        contact_date=date(2020, 1, 1),
+        vital_status="dead",
+        disease_status="with_disease",
+    )
+    late = FollowUp(
+        patient=patient,
+        contact_date=date(2020, 1, 1),
+        vital_status="dead",
+        death_date=date(2020, 2, 1),
+        disease_status="with_disease",
+    )
+    alive_with_date = FollowUp(
+        patient=patient,
+        contact_date=date(2020, 1, 1),
+        vital_status="alive",
+        death_date=date(2019, 12, 1),
+        disease_status="ned",
+    )
+    assert "death_date" in errors_of(no_date)
+    assert "death_date" in errors_of(late)
+    assert "death_date" in errors_of(alive_with_date)
+
+
+def test_a_patient_dies_once(patient):
+    FollowUpFactory(
+        patient=patient,
+        contact_date=date(2020, 1, 1),
+        vital_status="dead",
+        death_date=date(2020, 1, 1),
+    )
+    second = FollowUp(
+        patient=patient,
+        contact_date=date(2020, 2, 1),
+        vital_status="dead",
+        death_date=date(2020, 2, 1),
+        disease_status="with_disease",
+    )
+    assert "vital_status" in errors_of(second)
+
+
+def test_no_event_after_death_and_no_death_before_an_event(patient):
+    TreatmentLineFactory(patient=patient, start_date=date(2018, 3, 15))
+    early_death = FollowUp(
+        patient=patient,
+        contact_date=date(2018, 3, 10),
+        vital_status="dead",
+        death_date=date(2018, 3, 10),
+        disease_status="with_disease",
+    )
+    assert "death_date" in errors_of(early_death)
+
+    FollowUpFactory(
+        patient=patient,
+        contact_date=date(2020, 1, 1),
+        vital_status="dead",
+        death_date=date(2019, 12, 1),
+    )
+    after = line(patient, number=2, start_date=date(2019, 12, 2))
+    assert errors_of(after)["start_date"][0].startswith("This date is after the patient's death")
+
+
+def test_no_event_before_birth_and_no_birth_after_an_event(patient):
+    assert "start_date" in errors_of(line(patient, start_date=date(1950, 1, 1)))
+    TreatmentLineFactory(patient=patient, start_date=date(2018, 3, 15))
+    patient.birth_date = date(2018, 4, 1)
+    assert "birth_date" in errors_of(patient)
+
+
+def test_mbc_diagnosis_not_before_the_primary(patient):
+    patient.mbc_diagnosis_date = date(2010, 1, 1)
+    patient.primary_diagnosis_date = date(2011, 1, 1)
+    assert "mbc_diagnosis_date" in errors_of(patient)
+
+
+def test_the_registry_id_has_a_checked_format():
+    bad = PatientFactory.build(registry_id="mbc 1", centre=CentreFactory())
+    assert "registry_id" in errors_of(bad)
+
+
+def test_discussion_of_another_centres_patient_is_refused(patient):
+    other_meeting = BoardMeetingFactory(centre=CentreFactory(code="ZZ"))
+    record = CaseDiscussion(patient=patient, meeting=other_meeting, question="?")
+    assert errors_of(record)["patient"] == ["This patient is followed by another centre's board."]
+
+
+def test_decision_needs_its_category_and_a_reason_when_not_followed(patient):
+    meeting = BoardMeetingFactory(centre=patient.centre)
+    no_category = CaseDiscussion(
+        patient=patient, meeting=meeting, question="?", recommendation="Surgery"
+    )
+    not_followed = CaseDiscussion(
+        patient=patient,
+        meeting=meeting,
+        question="?",
+        recommendation="Surgery",
+        recommendation_category="surgery",
+        followed=False,
+    )
+    assert "recommendation_category" in errors_of(no_category)
+    assert "not_followed_reason" in errors_of(not_followed)
+
+
+def test_database_constraints_hold_without_full_clean(patient):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line(patient, end_date=date(2018, 1, 1), end_reason="progression").save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Surgery.objects.create(patient=patient, operated_on=date(2019, 1, 1), intent="palliative")
+    assert Patient.objects.count() == 1
