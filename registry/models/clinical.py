@@ -1,5 +1,7 @@
 """Clinical records of a patient's metastatic course, each with its own rules."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -413,7 +415,7 @@ class Radiotherapy(ClinicalRecord):
         "total dose (Gy)",
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(0.5), MaxValueValidator(120)],
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("120"))],
     )
     fractions = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(60)]

@@ -1,0 +1,38 @@
+"""The reports as JSON endpoints: same filters and keys as the pages and the command."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry import access
+
+from .catalogue import REPORTS
+from .cohorts import build_cohort
+from .forms import CohortFilterForm
+
+FILTERS = [
+    OpenApiParameter("centre", str, many=True, description="Centre code; repeatable."),
+    OpenApiParameter("mbc_from", OpenApiTypes.DATE),
+    OpenApiParameter("mbc_to", OpenApiTypes.DATE),
+    OpenApiParameter("presentation", str, enum=["de_novo", "recurrent"]),
+    OpenApiParameter("subtype", str),
+    OpenApiParameter("by_centre", bool),
+]
+
+
+class ReportView(APIView):
+    """A report (characteristics, cr, opd) as documented in docs/analytics.md."""
+
+    @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, report):
+        if not access.can_view_reports(request.user):
+            raise PermissionDenied("Reports are for analysts and auditors.")
+        if report not in REPORTS:
+            raise NotFound(f"No report '{report}'; use one of {', '.join(REPORTS)}.")
+        form = CohortFilterForm(request.query_params, user=request.user)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        cohort = build_cohort(access.patients(request.user), form.cohort_filter())
+        return Response(REPORTS[report].build(cohort, by_centre=form.cleaned_data["by_centre"]))

@@ -1,0 +1,427 @@
+"""REST API: the same roles, centre scoping, rules, services and audit trail as the pages.
+
+Serializers only translate; writes go through `registry.services`, whole cases and files
+through `registry.exchange`. Reads are scoped by `registry.access` (another centre's record
+is a 404). Analysts get de-identified patients. A change reason may be sent in the
+`X-Change-Reason` header; it is kept in the audit trail.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import access, exchange, services
+from .filters import PatientFilter
+from .models import Centre, Patient, TreatmentLine
+from .record_types import RECORD_TYPES
+
+CHANGE_REASON = OpenApiParameter(
+    "X-Change-Reason",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Why the record changes; kept in the audit trail.",
+)
+IMPORT_RESULT = inline_serializer(
+    "ImportResult",
+    {
+        "dry_run": serializers.BooleanField(),
+        "written": serializers.BooleanField(),
+        "cases": serializers.IntegerField(),
+        "created": serializers.DictField(child=serializers.IntegerField()),
+        "updated": serializers.DictField(child=serializers.IntegerField()),
+        "unchanged": serializers.DictField(child=serializers.IntegerField()),
+        "errors": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+def exception_handler(exc, context):
+    """Model rules and unreadable files become 400s with a JSON body naming each field."""
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, exchange.ExchangeFileError):
+        exc = ValidationError({"file": [str(exc)]})
+    elif isinstance(exc, ProtectedError):
+        exc = ValidationError({"__all__": ["Other records depend on this one; delete them first."]})
+    return drf_exception_handler(exc, context)
+
+
+def change_reason(request) -> str:
+    return request.headers.get("X-Change-Reason", "")[:300]
+
+
+class RegistryAccess(permissions.BasePermission):
+    """Reads need a role; writes need the data manager role. Centres are checked per object."""
+
+    message = "Only data managers can change clinical data."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return bool(access.roles(request.user)) or request.user.is_superuser
+        return access.is_data_manager(request.user)
+
+
+# --- serializers -----------------------------------------------------------------------
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    """Creates and updates through the services, so every write is checked and audited."""
+
+    def create(self, validated_data):
+        return self._save(self.Meta.model(**validated_data))
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self._save(instance)
+
+    def _save(self, instance):
+        request = self.context["request"]
+        try:
+            if isinstance(instance, Patient):
+                return services.patient_save(
+                    user=request.user, patient=instance, reason=change_reason(request)
+                )
+            return services.record_save(
+                user=request.user, record=instance, reason=change_reason(request)
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        except DjangoPermissionDenied as error:
+            raise ValidationError({"patient": [str(error)]}) from None
+
+
+class PatientSerializer(ServiceSerializer):
+    centre = serializers.SlugRelatedField(slug_field="code", queryset=Centre.objects.none())
+    registry_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="Leave out to get the next free registry ID.",
+    )
+    subtype = serializers.CharField(source="summary.subtype", read_only=True)
+    cr_episodes = serializers.IntegerField(source="summary.cr_episode_count", read_only=True)
+    first_locoregional_opd_date = serializers.DateField(
+        source="summary.first_locoregional_opd_date", read_only=True
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "registry_id",
+            "centre",
+            *Patient.IDENTIFYING_FIELDS,
+            "sex",
+            "primary_diagnosis_date",
+            "mbc_diagnosis_date",
+            "presentation",
+            "histology",
+            "archived_at",
+            "subtype",
+            "cr_episodes",
+            "first_locoregional_opd_date",
+        ]
+        read_only_fields = ["archived_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["centre"].queryset = access.editable_centres(request.user)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["registry_id"].read_only = True
+            fields["centre"].read_only = True
+        return fields
+
+
+class DeidentifiedPatientSerializer(serializers.ModelSerializer):
+    """What analysts see of a patient: no name, record number or birth date."""
+
+    centre = serializers.CharField(source="centre.code")
+    age_at_mbc_diagnosis = serializers.IntegerField(read_only=True)
+    subtype = serializers.CharField(source="summary.subtype", read_only=True)
+    cr_episodes = serializers.IntegerField(source="summary.cr_episode_count", read_only=True)
+    first_locoregional_opd_date = serializers.DateField(
+        source="summary.first_locoregional_opd_date", read_only=True
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "registry_id",
+            "centre",
+            "age_at_mbc_diagnosis",
+            "sex",
+            "primary_diagnosis_date",
+            "mbc_diagnosis_date",
+            "presentation",
+            "histology",
+            "archived_at",
+            "subtype",
+            "cr_episodes",
+            "first_locoregional_opd_date",
+        ]
+        read_only_fields = fields
+
+
+def record_serializer(record_type) -> type[ServiceSerializer]:
+    """A serializer for one kind of patient record, keyed to the patient by registry ID."""
+    model = record_type.model
+    related = [name for name in ("line", "meeting") if hasattr(model, f"{name}_id")]
+
+    class RecordSerializer(ServiceSerializer):
+        patient = serializers.SlugRelatedField(
+            slug_field="registry_id", queryset=Patient.objects.none()
+        )
+
+        class Meta:
+            fields = [
+                "id",
+                "patient",
+                *related,
+                *exchange_fields(model),
+                "created_at",
+                "updated_at",
+            ]
+            read_only_fields = ["created_at", "updated_at"]
+
+        def get_fields(self):
+            fields = super().get_fields()
+            request = self.context.get("request")
+            if request is not None:
+                user = request.user
+                fields["patient"].queryset = access.patients(user, for_edit=True)
+                if "line" in fields:
+                    fields["line"].queryset = access.patient_records(
+                        user, TreatmentLine, for_edit=True
+                    )
+                if "meeting" in fields:
+                    fields["meeting"].queryset = access.board_meetings(user, for_edit=True)
+            return fields
+
+    RecordSerializer.Meta.model = model
+    RecordSerializer.__name__ = f"{model.__name__}Serializer"
+    return RecordSerializer
+
+
+def exchange_fields(model) -> list[str]:
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.editable and f.name not in exchange.NOT_EXCHANGED
+    ]
+
+
+# --- viewsets --------------------------------------------------------------------------
+
+
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Patients of your centres. Filters as on the patient list; never deleted (archive)."""
+
+    permission_classes = [RegistryAccess]
+    lookup_field = "registry_id"
+    lookup_value_regex = "[^/]+"
+    filterset_class = PatientFilter
+    ordering_fields = ["registry_id", "mbc_diagnosis_date"]
+    ordering = ["registry_id"]
+
+    def get_queryset(self):
+        for_edit = self.request.method not in permissions.SAFE_METHODS
+        return access.patients(self.request.user, for_edit=for_edit).select_related(
+            "centre", "summary"
+        )
+
+    def get_serializer_class(self):
+        if access.sees_identifying_data(self.request.user):
+            return PatientSerializer
+        return DeidentifiedPatientSerializer
+
+    @extend_schema(
+        request=inline_serializer("ArchiveRequest", {"reason": serializers.CharField()}),
+        responses={200: PatientSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, registry_id=None):
+        """Archive a patient: out of lists and reports, nothing deleted."""
+        patient = self.get_object()
+        services.patient_archive(
+            user=request.user, patient=patient, reason=str(request.data.get("reason", ""))
+        )
+        return Response(PatientSerializer(patient, context={"request": request}).data)
+
+
+def record_viewset(record_type) -> type[viewsets.ModelViewSet]:
+    model = record_type.model
+
+    class RecordViewSet(viewsets.ModelViewSet):
+        permission_classes = [RegistryAccess]
+        serializer_class = record_serializer(record_type)
+        filterset_fields = {"patient__registry_id": ["exact"]}
+        ordering_fields = ["id", *record_type.model.event_date_fields[:1]]
+        ordering = ["id"]
+
+        def get_queryset(self):
+            for_edit = self.request.method not in permissions.SAFE_METHODS
+            return access.patient_records(
+                self.request.user, model, for_edit=for_edit
+            ).select_related("patient", *record_type.select_related)
+
+        def perform_destroy(self, instance):
+            services.record_delete(
+                user=self.request.user, record=instance, reason=change_reason(self.request)
+            )
+
+    RecordViewSet.__name__ = f"{model.__name__}ViewSet"
+    RecordViewSet.__doc__ = f"{record_type.plural} of the patients of your centres."
+    return extend_schema(parameters=[CHANGE_REASON])(RecordViewSet)
+
+
+RECORD_VIEWSETS = {slug: record_viewset(rt) for slug, rt in RECORD_TYPES.items()}
+
+
+# --- whole cases, import and export ---------------------------------------------------------
+
+
+def _import_response(result: exchange.ImportResult, *, created_status=status.HTTP_200_OK):
+    if not result.ok:
+        return Response(result.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    return Response(result.as_dict(), status=created_status)
+
+
+def _dry_run(request) -> bool:
+    value = request.query_params.get("dry_run", "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValidationError({"dry_run": ["Use true or false."]})
+    return value in ("true", "1")
+
+
+class CaseView(APIView):
+    """A whole case: the patient with all its records, in the exchange format."""
+
+    permission_classes = [RegistryAccess]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, registry_id):
+        patients = access.patients(request.user).filter(registry_id=registry_id)
+        cases = exchange.export_cases(
+            patients, deidentified=not access.sees_identifying_data(request.user)
+        )
+        if not cases:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(cases[0])
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: IMPORT_RESULT, 400: IMPORT_RESULT},
+        parameters=[OpenApiParameter("dry_run", bool), CHANGE_REASON],
+    )
+    def put(self, request, registry_id):
+        """Create or update the case atomically; records are matched by natural keys."""
+        if not isinstance(request.data, dict):
+            raise ValidationError({"case": ["Send one case as a JSON object."]})
+        case = {**request.data, "registry_id": registry_id}
+        result = exchange.import_cases(
+            [exchange.Located(case, f"case {registry_id}")],
+            user=request.user,
+            dry_run=_dry_run(request),
+            reason=change_reason(request) or "Written through the API",
+        )
+        return _import_response(result)
+
+
+class ImportView(APIView):
+    """Import many cases from a JSON document or an XLSX workbook; all or nothing."""
+
+    permission_classes = [RegistryAccess]
+
+    @extend_schema(
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "multipart/form-data": inline_serializer(
+                "ImportUpload", {"file": serializers.FileField()}
+            ),
+        },
+        responses={200: IMPORT_RESULT, 400: IMPORT_RESULT},
+        parameters=[OpenApiParameter("dry_run", bool)],
+    )
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is not None:
+            located = read_upload(upload)
+            source = upload.name
+        else:
+            located = exchange.read_json(request.body)
+            source = "JSON request"
+        result = exchange.import_cases(
+            located,
+            user=request.user,
+            dry_run=_dry_run(request),
+            reason=f"Imported from {source}",
+        )
+        return _import_response(result)
+
+
+def read_upload(upload) -> list[exchange.Located]:
+    """Accept .json or .xlsx of at most IMPORT_MAX_BYTES; the file is read, never stored."""
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise exchange.ExchangeFileError(
+            f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB."
+        )
+    name = upload.name.lower()
+    content = upload.read()
+    if name.endswith(".json"):
+        return exchange.read_json(content)
+    if name.endswith(".xlsx"):
+        if not content.startswith(b"PK"):
+            raise exchange.ExchangeFileError("This .xlsx file is not a workbook.")
+        return exchange.read_xlsx(content)
+    raise exchange.ExchangeFileError("Upload a .json case file or an .xlsx workbook.")
+
+
+class ExportView(APIView):
+    """The cases you may see, filtered like the patient list, as JSON or an XLSX workbook."""
+
+    permission_classes = [RegistryAccess]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("output", str, enum=["json", "xlsx"])],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        fmt = request.query_params.get("output", "json")
+        if fmt not in ("json", "xlsx"):
+            raise ValidationError({"output": ["Use json or xlsx."]})
+        queryset = access.patients(request.user)
+        filterset = PatientFilter(request.query_params, queryset=queryset, request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        deidentified = not access.sees_identifying_data(request.user)
+        document = exchange.export_document(filterset.qs, deidentified=deidentified)
+        if fmt == "json":
+            return Response(document)
+        content = exchange.tables_to_xlsx(
+            exchange.cases_to_tables(document["cases"]), deidentified=deidentified
+        )
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="mbc-cases.xlsx"'
+        return response

@@ -1,0 +1,25 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from analytics.api import ReportView
+
+from . import api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("patients", api.PatientViewSet, basename="patient")
+for slug, viewset in api.RECORD_VIEWSETS.items():
+    router.register(f"records/{slug}", viewset, basename=f"record-{slug}")
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("cases/<str:registry_id>/", api.CaseView.as_view(), name="case"),
+    path("import/", api.ImportView.as_view(), name="import"),
+    path("export/", api.ExportView.as_view(), name="export"),
+    path("reports/<slug:report>/", ReportView.as_view(), name="report"),
+    *router.urls,
+]
