@@ -426,7 +426,7 @@ class _CaseImporter:
             return None
         instance = existing or model(**fixed)
         form = _form_class(model, fields)(data=_clean_input(values, fields), instance=instance)
-        label = model._meta.verbose_name_plural
+        label = str(model._meta.verbose_name_plural)
         if not form.is_valid():
             for name, messages in form.errors.items():
                 for message in messages:

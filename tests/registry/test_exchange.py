@@ -1,0 +1,157 @@
+"""Import and export: all or nothing, precise errors, idempotent, and a lossless round trip."""
+
+import copy
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from registry import exchange
+from registry.models import (
+    PATIENT_RECORD_MODELS,
+    BoardAttendance,
+    BoardMeeting,
+    Centre,
+    Patient,
+    TreatmentLine,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def document_of(*patients) -> dict:
+    return exchange.export_document(Patient.objects.filter(pk__in=[p.pk for p in patients]))
+
+
+def run_import(user, document, *, dry_run=False) -> exchange.ImportResult:
+    located = exchange.read_json(json.dumps(document).encode())
+    return exchange.import_cases(located, user=user, dry_run=dry_run, reason="test")
+
+
+def counts() -> dict:
+    return {m.__name__: m.objects.count() for m in (Patient, *PATIENT_RECORD_MODELS)} | {
+        f"history {m.__name__}": m.history.count() for m in (Patient, *PATIENT_RECORD_MODELS)
+    }
+
+
+def test_reimporting_an_export_changes_nothing(data_manager, case_a):
+    before = counts()
+    result = run_import(data_manager, document_of(case_a.patient))
+    assert result.ok and not sum(result.created.values()) and not sum(result.updated.values())
+    assert sum(result.unchanged.values()) == 10  # the patient and its 9 records
+    assert counts() == before
+
+
+def test_one_bad_record_rejects_the_whole_import_with_every_error(data_manager, case_a):
+    document = document_of(case_a.patient)
+    good = copy.deepcopy(document["cases"][0])
+    good.update(registry_id="MBC-NEW01", record_number="R-NEW-1", board_discussions=[])
+    bad = document["cases"][0]
+    bad["treatment_lines"][0]["end_date"] = "2000-01-01"
+    bad["treatment_lines"][0]["end_reason"] = "progression"
+    bad["surgeries"][0]["mastectomy"] = False
+    bad["surgeries"][0]["axillary_dissection"] = False
+    document["cases"] = [good, bad]
+    before = counts()
+
+    result = run_import(data_manager, document)
+
+    assert not result.ok and not result.written
+    problems = {(e.where, e.field) for e in result.errors}
+    assert ("case 2 (MBC-A0001) › treatment_lines[1]", "end_date") in problems
+    assert ("case 2 (MBC-A0001) › surgeries[1]", "lumpectomy") in problems
+    assert counts() == before  # the good case was not written either
+    assert not Patient.objects.filter(registry_id="MBC-NEW01").exists()
+
+
+def test_dry_run_reports_what_would_change_and_writes_nothing(data_manager, case_a):
+    document = document_of(case_a.patient)
+    document["cases"][0]["treatment_lines"][0]["agents"] = "anastrozole + palbociclib"
+    before = counts()
+    result = run_import(data_manager, document, dry_run=True)
+    assert result.ok and result.updated == {"treatment lines": 1}
+    assert counts() == before
+    assert TreatmentLine.objects.get().agents == "letrozole + palbociclib"
+
+
+def test_a_case_of_a_centre_the_user_is_not_in_is_rejected(data_manager, case_b):
+    document = document_of(case_b.patient)
+    document["cases"][0]["registry_id"] = "MBC-OTHER"
+    result = run_import(data_manager, document)
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("centre", "Centre 'CB' is not one you can import into.")
+    ]
+    assert not Patient.objects.filter(registry_id="MBC-OTHER").exists()
+
+
+def test_another_centres_registry_id_cannot_be_overwritten(data_manager, case_a, case_b):
+    document = document_of(case_a.patient)
+    document["cases"][0]["registry_id"] = case_b.patient.registry_id
+    result = run_import(data_manager, document)
+    assert result.errors[0].message == "This registry ID is not available to you."
+    assert Patient.objects.get(registry_id=case_b.patient.registry_id).centre.code == "CB"
+
+
+def test_xlsx_errors_name_the_sheet_and_row(data_manager, case_a):
+    tables = exchange.cases_to_tables(document_of(case_a.patient)["cases"])
+    tables["receptor_assessments"][0]["er_percent"] = 140
+    workbook = openpyxl.load_workbook(io.BytesIO(exchange.tables_to_xlsx(tables)))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    result = exchange.import_cases(
+        exchange.read_xlsx(buffer.getvalue()), user=data_manager, dry_run=False, reason="test"
+    )
+
+    assert [(e.where, e.field) for e in result.errors] == [
+        ("receptor_assessments row 2", "er_percent")
+    ]
+
+
+def test_unreadable_files_are_refused_before_anything_is_read(data_manager):
+    client = APIClient()
+    client.force_authenticate(data_manager)
+    for name, content, message in [
+        ("cases.json", b"{not json", "Not a JSON document"),
+        ("cases.xlsx", b"not a zip", "not a workbook"),
+        ("cases.exe", b"MZ", "Upload a .json case file or an .xlsx workbook."),
+    ]:
+        response = client.post("/api/import/", {"file": SimpleUploadedFile(name, content)})
+        assert response.status_code == 400
+        assert message in response.json()["file"][0]
+
+
+def test_api_import_dry_run_and_errors(data_manager, case_a):
+    client = APIClient()
+    client.force_authenticate(data_manager)
+    document = document_of(case_a.patient)
+    document["cases"][0]["follow_up"][0]["vital_status"] = "zombie"
+    response = client.post("/api/import/?dry_run=true", document, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "vital_status"
+    assert response.json()["written"] is False
+
+
+def test_round_trip_of_the_demo_registry_in_both_formats(tmp_path, django_user_model):
+    call_command("seed_demo", patients=25, seed=11)
+    first_json = tmp_path / "first.json"
+    call_command("export_cases", output=str(first_json))
+    call_command("export_cases", format="csv", output=str(tmp_path / "csv"))
+    for model in (*reversed(PATIENT_RECORD_MODELS), BoardAttendance, BoardMeeting, Patient):
+        model.objects.all().delete()  # an empty registry: only centres and users remain
+    assert Centre.objects.filter(code__in=["MIL", "TOR", "NAP"]).count() == 3
+    root = django_user_model.objects.get(username="admin")
+
+    call_command("import_cases", str(first_json), user=root.username)
+    second_json = tmp_path / "second.json"
+    call_command("export_cases", output=str(second_json))
+    assert second_json.read_text() == first_json.read_text()
+
+    csv_files = sorted(str(p) for p in (tmp_path / "csv").glob("*.csv"))
+    before = counts()
+    call_command("import_cases", *csv_files, user=root.username)
+    assert counts() == before  # the tables hold exactly the same cases
