@@ -6,7 +6,6 @@ is a 404). Analysts get de-identified patients. A change reason may be sent in t
 `X-Change-Reason` header; it is kept in the audit trail.
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
@@ -364,7 +363,7 @@ class ImportView(APIView):
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is not None:
-            located = read_upload(upload)
+            located = exchange.read_upload(upload)
             source = upload.name
         else:
             located = exchange.read_json(request.body)
@@ -376,23 +375,6 @@ class ImportView(APIView):
             reason=f"Imported from {source}",
         )
         return _import_response(result)
-
-
-def read_upload(upload) -> list[exchange.Located]:
-    """Accept .json or .xlsx of at most IMPORT_MAX_BYTES; the file is read, never stored."""
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        raise exchange.ExchangeFileError(
-            f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB."
-        )
-    name = upload.name.lower()
-    content = upload.read()
-    if name.endswith(".json"):
-        return exchange.read_json(content)
-    if name.endswith(".xlsx"):
-        if not content.startswith(b"PK"):
-            raise exchange.ExchangeFileError("This .xlsx file is not a workbook.")
-        return exchange.read_xlsx(content)
-    raise exchange.ExchangeFileError("Upload a .json case file or an .xlsx workbook.")
 
 
 class ExportView(APIView):
@@ -415,7 +397,9 @@ class ExportView(APIView):
         deidentified = not access.sees_identifying_data(request.user)
         document = exchange.export_document(filterset.qs, deidentified=deidentified)
         if fmt == "json":
-            return Response(document)
+            response = Response(document)
+            response["Content-Disposition"] = 'attachment; filename="mbc-cases.json"'
+            return response
         content = exchange.tables_to_xlsx(
             exchange.cases_to_tables(document["cases"]), deidentified=deidentified
         )

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import openpyxl
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -299,6 +300,27 @@ def read_csv_files(files: dict[str, bytes]) -> list[Located]:
             raise ExchangeFileError(f"{name}: not UTF-8 text.") from None
         tables[stem] = list(csv.DictReader(io.StringIO(text)))
     return tables_to_cases(tables)
+
+
+def read_upload(upload) -> list[Located]:
+    """Accept .json or .xlsx of at most IMPORT_MAX_BYTES; the file is read, never stored."""
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise ExchangeFileError(
+            f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB."
+        )
+    return read_named(upload.name, upload.read())
+
+
+def read_named(name: str, content: bytes) -> list[Located]:
+    """Read by the file's type: its extension, and for XLSX its ZIP signature."""
+    name = name.lower()
+    if name.endswith(".json"):
+        return read_json(content)
+    if name.endswith(".xlsx"):
+        if not content.startswith(b"PK"):
+            raise ExchangeFileError("This .xlsx file is not a workbook.")
+        return read_xlsx(content)
+    raise ExchangeFileError("Upload a .json case file or an .xlsx workbook.")
 
 
 def tables_to_cases(tables: dict[str, list[dict]]) -> list[Located]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, board, patients, records
+from .views import audit, board, exchange, patients, records
 
 app_name = "registry"
 
@@ -64,4 +64,5 @@ urlpatterns = [
         name="decision-sheet",
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
+    path("import/", exchange.ImportPageView.as_view(), name="import"),
 ]

@@ -64,3 +64,29 @@ def test_data_manager_sees_the_identifying_data_of_own_patients(client, data_man
     ).content.decode()
     assert case_a.patient.family_name in page
     assert case_a.patient.record_number in page
+
+
+@pytest.mark.django_db
+def test_analyst_api_responses_carry_no_identifying_data(analyst, case_a, case_b):
+    from rest_framework.test import APIClient
+
+    from tests.registry.test_api_access import EXPECTED as API_ROUTES
+    from tests.registry.test_api_access import url
+
+    client = APIClient()
+    client.force_authenticate(analyst)
+    read = 0
+    for name in API_ROUTES:
+        for case in (case_a, case_b):
+            response = client.get(url(name, case))
+            if response.status_code != 200:
+                continue
+            read += 1
+            text = readable_text(response)
+            for value in identifiers(case_a) + identifiers(case_b):
+                assert value not in text, (name, value)
+    export = client.get("/api/export/", {"output": "xlsx"})
+    assert export.status_code == 200
+    for value in identifiers(case_a):
+        assert value not in readable_text(export)
+    assert read >= 40

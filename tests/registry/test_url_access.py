@@ -39,6 +39,7 @@ EXPECTED = {
     "registry:record-history": AUDIT,
     "registry:audit-log": AUDIT_LOG,
     "registry:decision-sheet": SHEET,
+    "registry:import": CREATE,
     "analytics:index": REPORT,
     "analytics:report": REPORT,
     "analytics:download": REPORT,
