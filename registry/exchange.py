@@ -12,7 +12,7 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import openpyxl
@@ -425,6 +425,19 @@ def _clean_input(values: dict, fields: list[str]) -> dict:
     return data
 
 
+def _key_value(value) -> str:
+    """A natural-key part as text, the same from the database, JSON, CSV or an Excel cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _messages(error: ValidationError) -> list[tuple[str, str]]:
     if hasattr(error, "error_dict"):
         return [(f, m) for f, messages in error.message_dict.items() for m in messages]
@@ -484,8 +497,8 @@ class _CaseImporter:
         if patient is None:
             return
         for section in SECTIONS:
-            self.section(patient, section, case.get(section.key) or [], located)
-        self.discussions(patient, case.get(DISCUSSIONS.key) or [], located)
+            self.section(patient, section, case.get(section.key), located)
+        self.discussions(patient, case.get(DISCUSSIONS.key), located)
         services.patient_summary_refresh(patient)
 
     def patient(self, case: dict, where: str) -> Patient | None:
@@ -511,19 +524,29 @@ class _CaseImporter:
         values = {k: v for k, v in case.items() if not isinstance(v, list) and k != "centre"}
         return self.upsert(Patient, PATIENT_FIELDS, values, where, existing=existing, centre=centre)
 
-    def section(self, patient, section: Section, records: list, located: Located) -> None:
+    def records(self, value, key: str, where: str, located: Located):
+        """(location, record) pairs of a list of objects; anything else is reported."""
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            self.error(where, key, "Expected a list of records.")
+            return []
+        pairs = []
+        for index, record in enumerate(value, 1):
+            place = located.record_where.get((key, id(record)), f"{where} › {key}[{index}]")
+            if isinstance(record, dict):
+                pairs.append((place, record))
+            else:
+                self.error(place, "__all__", "Each record is an object.")
+        return pairs
+
+    def section(self, patient, section: Section, records, located: Located) -> None:
         existing = {
-            tuple(str(getattr(r, k)) for k in section.natural_key): r
+            tuple(_key_value(getattr(r, k)) for k in section.natural_key): r
             for r in section.model.objects.filter(patient=patient)
         }
-        for index, values in enumerate(records, 1):
-            where = located.record_where.get(
-                (section.key, id(values)), f"{located.where} › {section.key}[{index}]"
-            )
-            if not isinstance(values, dict):
-                self.error(where, "__all__", "Each record is an object.")
-                continue
-            key = tuple(str(values.get(k) or "") for k in section.natural_key)
+        for where, values in self.records(records, section.key, located.where, located):
+            key = tuple(_key_value(values.get(k)) for k in section.natural_key)
             record = self.upsert(
                 section.model,
                 section.fields,
@@ -533,34 +556,28 @@ class _CaseImporter:
                 patient=patient,
             )
             if record is not None and section.model is TreatmentLine:
-                self.responses(patient, record, values.get("responses") or [], located, where)
+                self.responses(patient, record, values.get("responses"), located, where)
 
-    def responses(self, patient, line, records: list, located: Located, line_where: str) -> None:
-        existing = {str(r.assessed_on): r for r in line.responses.all()}
-        for index, values in enumerate(records, 1):
-            where = located.record_where.get(
-                ("responses", id(values)), f"{line_where} › responses[{index}]"
-            )
+    def responses(self, patient, line, records, located: Located, line_where: str) -> None:
+        existing = {_key_value(r.assessed_on): r for r in line.responses.all()}
+        for where, values in self.records(records, "responses", line_where, located):
             self.upsert(
                 ResponseAssessment,
                 RESPONSES.fields,
                 values,
                 where,
-                existing=existing.get(str(values.get("assessed_on") or "")),
+                existing=existing.get(_key_value(values.get("assessed_on"))),
                 patient=patient,
                 line=line,
             )
 
-    def discussions(self, patient, records: list, located: Located) -> None:
+    def discussions(self, patient, records, located: Located) -> None:
         existing = {
-            str(d.meeting.held_on): d
+            _key_value(d.meeting.held_on): d
             for d in CaseDiscussion.objects.filter(patient=patient).select_related("meeting")
         }
-        for index, values in enumerate(records, 1):
-            where = located.record_where.get(
-                (DISCUSSIONS.key, id(values)), f"{located.where} › board_discussions[{index}]"
-            )
-            held_on = str(values.get("meeting_date") or "")
+        for where, values in self.records(records, DISCUSSIONS.key, located.where, located):
+            held_on = _key_value(values.get("meeting_date"))
             try:
                 meeting_day = date.fromisoformat(held_on)
             except ValueError:

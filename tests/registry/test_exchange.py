@@ -155,3 +155,47 @@ def test_round_trip_of_the_demo_registry_in_both_formats(tmp_path, django_user_m
     before = counts()
     call_command("import_cases", *csv_files, user=root.username)
     assert counts() == before  # the tables hold exactly the same cases
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "field"),
+    [
+        ("treatment_lines", "not a list", "treatment_lines"),
+        ("surgeries", [1], "__all__"),
+        ("board_discussions", [{"meeting_date": "soon"}], "meeting_date"),
+    ],
+)
+def test_malformed_sections_are_reported_not_crashed(data_manager, case_a, section, value, field):
+    document = document_of(case_a.patient)
+    document["cases"][0][section] = value
+    result = run_import(data_manager, document)
+    assert [e.field for e in result.errors] == [field]
+
+
+def test_malformed_responses_are_reported(data_manager, case_a):
+    document = document_of(case_a.patient)
+    document["cases"][0]["treatment_lines"][0]["responses"] = 5
+    result = run_import(data_manager, document)
+    assert [e.field for e in result.errors] == ["responses"]
+
+
+def test_the_documented_data_dictionary_is_up_to_date():
+    from pathlib import Path
+
+    from registry.management.commands.exchange_dictionary import dictionary
+
+    text = (Path(__file__).parents[2] / "docs" / "exchange.md").read_text()
+    start = text.index("-->\n", text.index("<!-- generated")) + 4
+    end = text.index("<!-- end of generated dictionary -->")
+    assert text[start:end] == dictionary()
+
+
+def test_the_example_file_imports_cleanly(data_manager, centre_a):
+    from pathlib import Path
+
+    content = (Path(__file__).parents[2] / "docs" / "example-case.json").read_bytes()
+    Centre.objects.filter(pk=centre_a.pk).update(code="MIL")
+    result = exchange.import_cases(
+        exchange.read_json(content), user=data_manager, dry_run=True, reason="example"
+    )
+    assert result.ok, result.errors
