@@ -161,6 +161,8 @@ def _regimen(subtype: str, number: int, rng: random.Random) -> tuple[str, str]:
                 ("chemotherapy", "eribulin"),
             ]
         )
+    if number == 1 and rng.random() < 0.3:
+        return "chemotherapy", "paclitaxel, then endocrine maintenance"
     if number == 1:
         return "endocrine_cdk46", rng.choice(
             ["letrozole + palbociclib", "letrozole + ribociclib", "fulvestrant + abemaciclib"]
@@ -216,8 +218,9 @@ def plan_course(rng: random.Random, *, reaches_cr: bool, oligoprogression: bool)
             duration += rng.uniform(12, 48)
         if number == opd_line:
             duration = max(duration, rng.uniform(8, 30)) + rng.uniform(6, 30)
-        if regimen == "anti_her2_chemo" and duration > 7:
-            line.maintenance = _after(start, rng.uniform(4, 6))
+        maintenance = _after(start, rng.uniform(4, 6))
+        if regimen in ("anti_her2_chemo", "chemotherapy", "immuno_chemo") and duration > 7:
+            line.maintenance = maintenance if maintenance < DATA_CUTOFF else None
         end = _after(start, duration)
         last_line = number == line_count
         if end >= DATA_CUTOFF:
