@@ -43,6 +43,22 @@ class RegistryHistoryAdmin(SimpleHistoryAdmin):
     history_list_display = ["history_change_reason"]
 
 
+class CentreScopedAdmin(RegistryHistoryAdmin):
+    """Objects that belong to a centre: chosen among, and changed only in, editable centres."""
+
+    def editable(self, request):
+        raise NotImplementedError
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "centre":
+            kwargs["queryset"] = access.editable_centres(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self.editable(request).filter(pk=obj.pk).exists())
+
+
 class PatientRecordAdmin(RegistryHistoryAdmin):
     """Records of patients the user may see; saved and deleted through the services."""
 
@@ -98,7 +114,7 @@ class MoveCentreForm(forms.Form):
 
 
 @admin.register(Patient)
-class PatientAdmin(RegistryHistoryAdmin):
+class PatientAdmin(CentreScopedAdmin):
     list_display = ("registry_id", "centre", "presentation", "mbc_diagnosis_date", "archived_at")
     list_filter = (
         "centre",
@@ -120,16 +136,8 @@ class PatientAdmin(RegistryHistoryAdmin):
             fields += ["registry_id", "centre"]
         return fields
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "centre":
-            kwargs["queryset"] = access.editable_centres(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (
-            obj is None or access.patients(request.user, for_edit=True).filter(pk=obj.pk).exists()
-        )
+    def editable(self, request):
+        return access.patients(request.user, for_edit=True)
 
     def has_delete_permission(self, request, obj=None):
         return False  # archived from the case page, never deleted
@@ -287,7 +295,7 @@ class BoardAttendanceInline(admin.TabularInline):
 
 
 @admin.register(BoardMeeting)
-class BoardMeetingAdmin(RegistryHistoryAdmin):
+class BoardMeetingAdmin(CentreScopedAdmin):
     list_display = ("held_on", "centre", "notes")
     list_filter = ("centre",)
     date_hierarchy = "held_on"
@@ -296,19 +304,12 @@ class BoardMeetingAdmin(RegistryHistoryAdmin):
     def get_queryset(self, request):
         return access.board_meetings(request.user).select_related("centre")
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "centre":
-            kwargs["queryset"] = access.editable_centres(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def editable(self, request):
+        return access.board_meetings(request.user, for_edit=True)
 
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (
-            obj is None
-            or access.board_meetings(request.user, for_edit=True).filter(pk=obj.pk).exists()
-        )
-
-    has_delete_permission = has_change_permission
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self.editable(request).filter(pk=obj.pk).exists())
 
 
 @admin.register(Centre)

@@ -101,18 +101,23 @@ class ServiceSerializer(serializers.ModelSerializer):
             raise ValidationError({"patient": [str(error)]}) from None
 
 
-class PatientSerializer(ServiceSerializer):
+class DerivedFactsMixin(serializers.Serializer):
+    """The patient's derived facts (registry.domain, via PatientSummary), read-only."""
+
+    subtype = serializers.CharField(source="summary.subtype", read_only=True)
+    cr_episodes = serializers.IntegerField(source="summary.cr_episode_count", read_only=True)
+    first_locoregional_opd_date = serializers.DateField(
+        source="summary.first_locoregional_opd_date", read_only=True
+    )
+
+
+class PatientSerializer(DerivedFactsMixin, ServiceSerializer):
     centre = serializers.SlugRelatedField(slug_field="code", queryset=Centre.objects.none())
     registry_id = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=20,
         help_text="Leave out to get the next free registry ID.",
-    )
-    subtype = serializers.CharField(source="summary.subtype", read_only=True)
-    cr_episodes = serializers.IntegerField(source="summary.cr_episode_count", read_only=True)
-    first_locoregional_opd_date = serializers.DateField(
-        source="summary.first_locoregional_opd_date", read_only=True
     )
 
     class Meta:
@@ -144,16 +149,11 @@ class PatientSerializer(ServiceSerializer):
         return fields
 
 
-class DeidentifiedPatientSerializer(serializers.ModelSerializer):
+class DeidentifiedPatientSerializer(DerivedFactsMixin, serializers.ModelSerializer):
     """What analysts see of a patient: no name, record number or birth date."""
 
     centre = serializers.CharField(source="centre.code")
     age_at_mbc_diagnosis = serializers.IntegerField(read_only=True)
-    subtype = serializers.CharField(source="summary.subtype", read_only=True)
-    cr_episodes = serializers.IntegerField(source="summary.cr_episode_count", read_only=True)
-    first_locoregional_opd_date = serializers.DateField(
-        source="summary.first_locoregional_opd_date", read_only=True
-    )
 
     class Meta:
         model = Patient

@@ -7,6 +7,27 @@ from simple_history.models import HistoricalRecords
 from registry.domain.rules import event_date_error
 
 
+class FieldConstraintMixin:
+    """Show a multi-field unique constraint's error at the field a data manager changes.
+
+    Django reports such errors for the whole form ("__all__"); the model names its field
+    in `constraint_field` and says it in the clinic's words in `constraint_message()`.
+    """
+
+    constraint_field = ""
+
+    def constraint_message(self) -> str:
+        raise NotImplementedError
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            if self.constraint_field and "__all__" in error.message_dict:
+                raise ValidationError({self.constraint_field: self.constraint_message()}) from error
+            raise
+
+
 class ClinicalRecord(models.Model):
     """A dated fact about one patient.
 

@@ -4,11 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .base import ClinicalRecord
+from .base import ClinicalRecord, FieldConstraintMixin
 from .vocabularies import RecommendationCategory, Specialty
 
 
-class BoardMeeting(models.Model):
+class BoardMeeting(FieldConstraintMixin, models.Model):
     centre = models.ForeignKey(
         "registry.Centre", on_delete=models.PROTECT, related_name="board_meetings"
     )
@@ -27,15 +27,10 @@ class BoardMeeting(models.Model):
     def __str__(self) -> str:
         return f"{self.centre.code} tumour board {self.held_on:%d/%m/%Y}"
 
-    def validate_constraints(self, exclude=None):
-        try:
-            super().validate_constraints(exclude)
-        except ValidationError as error:
-            if "__all__" in error.message_dict:
-                raise ValidationError(
-                    {"held_on": "This centre already has a board meeting on this date."}
-                ) from error
-            raise
+    constraint_field = "held_on"
+
+    def constraint_message(self) -> str:
+        return "This centre already has a board meeting on this date."
 
 
 class BoardAttendance(models.Model):

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from registry.domain import biology
 
-from .base import ClinicalRecord
+from .base import ClinicalRecord, FieldConstraintMixin
 from .vocabularies import (
     AssessmentMethod,
     DiseaseStatus,
@@ -105,7 +105,7 @@ class ReceptorAssessment(ClinicalRecord):
         return biology.assessment_subtype(self.as_receptors())
 
 
-class MetastaticSite(ClinicalRecord):
+class MetastaticSite(FieldConstraintMixin, ClinicalRecord):
     category = models.CharField(max_length=20, choices=SiteCategory.choices)
     detected_on = models.DateField(help_text="Date the site was first detected.")
     confirmation = models.CharField(
@@ -128,21 +128,13 @@ class MetastaticSite(ClinicalRecord):
     def __str__(self) -> str:
         return f"{self.get_category_display()} metastasis ({self.detected_on:%d/%m/%Y})"
 
-    def validate_constraints(self, exclude=None):
-        try:
-            super().validate_constraints(exclude)
-        except ValidationError as error:
-            if "__all__" in error.message_dict:
-                raise ValidationError(
-                    {
-                        "category": "This site category is already recorded for the patient; "
-                        "correct that entry instead."
-                    }
-                ) from error
-            raise
+    constraint_field = "category"
+
+    def constraint_message(self) -> str:
+        return "This site category is already recorded for the patient; correct that entry instead."
 
 
-class TreatmentLine(ClinicalRecord):
+class TreatmentLine(FieldConstraintMixin, ClinicalRecord):
     number = models.PositiveSmallIntegerField(
         "line number",
         validators=[MinValueValidator(1)],
@@ -213,21 +205,16 @@ class TreatmentLine(ClinicalRecord):
         if errors:
             raise ValidationError(errors)
 
-    def validate_constraints(self, exclude=None):
-        try:
-            super().validate_constraints(exclude)
-        except ValidationError as error:
-            if "__all__" in error.message_dict:
-                raise ValidationError(
-                    {"number": f"The patient already has a line {self.number}."}
-                ) from error
-            raise
+    constraint_field = "number"
+
+    def constraint_message(self) -> str:
+        return f"The patient already has a line {self.number}."
 
     def is_running_on(self, day) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
 
-class ResponseAssessment(ClinicalRecord):
+class ResponseAssessment(FieldConstraintMixin, ClinicalRecord):
     line = models.ForeignKey(
         TreatmentLine,
         on_delete=models.PROTECT,
@@ -264,15 +251,10 @@ class ResponseAssessment(ClinicalRecord):
                 }
             )
 
-    def validate_constraints(self, exclude=None):
-        try:
-            super().validate_constraints(exclude)
-        except ValidationError as error:
-            if "__all__" in error.message_dict:
-                raise ValidationError(
-                    {"assessed_on": "This line already has a response assessment on this date."}
-                ) from error
-            raise
+    constraint_field = "assessed_on"
+
+    def constraint_message(self) -> str:
+        return "This line already has a response assessment on this date."
 
 
 class ProgressionEvent(ClinicalRecord):
