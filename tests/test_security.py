@@ -1,0 +1,69 @@
+"""Log-in throttling, security headers, and a clean `check --deploy` in production settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_fifth_wrong_password_locks_the_account(client, data_manager):
+    url = reverse("login")
+    for _ in range(4):
+        response = client.post(url, {"username": "dm_a", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    locked = client.post(url, {"username": "dm_a", "password": "wrong"})
+    still_locked = client.post(
+        url, {"username": "dm_a", "password": "correct horse battery staple"}
+    )
+    assert locked.status_code == 429
+    assert still_locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_right_password_logs_in(client, data_manager):
+    response = client.post(
+        reverse("login"), {"username": "dm_a", "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(data_manager.pk)
+
+
+def test_pages_and_api_carry_security_headers(client, data_manager):
+    client.force_login(data_manager)
+    for url in (reverse("registry:patient-list"), "/api/patients/", reverse("login")):
+        response = client.get(url)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_templates_hold_no_inline_script_or_style():
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert "onclick=" not in text and "style=" not in text, template
+        assert "<script>" not in text, template
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "x" * 20 + "a-long-and-random-production-secret-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "registry.example.org",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
