@@ -2,7 +2,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from registry import demo_cohort
 from registry.domain.oligoprogression import opd_case
@@ -49,6 +49,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def _reset(self):
         """Empty the demo database, audit rows included (never on real data)."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # allowed for this transaction only
+                cursor.execute("SET LOCAL registry.audit_purge = 'on'")
         for model in (
             *reversed(PATIENT_RECORD_MODELS),
             BoardAttendance,
