@@ -7,8 +7,8 @@ from django.http import QueryDict
 
 from . import access
 from .domain.biology import Subtype
-from .models import CaseDiscussion, MetastaticSite, Patient
-from .models.vocabularies import Presentation, SiteCategory
+from .models import CaseDiscussion, MetastaticSite, Patient, TreatmentLine
+from .models.vocabularies import Presentation, RegimenCategory, SiteCategory
 
 
 def _date_widget():
@@ -24,6 +24,27 @@ class PatientFilter(django_filters.FilterSet):
         label="Subtype",
     )
     presentation = django_filters.ChoiceFilter(choices=Presentation.choices)
+    mbc_from = django_filters.DateFilter(
+        field_name="mbc_diagnosis_date",
+        lookup_expr="gte",
+        label="MBC diagnosis from",
+        widget=_date_widget(),
+    )
+    mbc_to = django_filters.DateFilter(
+        field_name="mbc_diagnosis_date",
+        lookup_expr="lte",
+        label="MBC diagnosis to",
+        widget=_date_widget(),
+    )
+    regimen = django_filters.ChoiceFilter(
+        choices=RegimenCategory.choices, method="with_regimen", label="Received regimen"
+    )
+    lines_at_least = django_filters.NumberFilter(
+        field_name="summary__line_count",
+        lookup_expr="gte",
+        label="At least this many lines",
+        min_value=0,
+    )
     site = django_filters.ChoiceFilter(
         choices=SiteCategory.choices, method="with_site", label="Metastatic site"
     )
@@ -81,6 +102,11 @@ class PatientFilter(django_filters.FilterSet):
     def with_site(self, queryset, name, value):
         return queryset.filter(
             Exists(MetastaticSite.objects.filter(patient=OuterRef("pk"), category=value))
+        )
+
+    def with_regimen(self, queryset, name, value):
+        return queryset.filter(
+            Exists(TreatmentLine.objects.filter(patient=OuterRef("pk"), regimen=value))
         )
 
     def with_cr(self, queryset, name, value):

@@ -188,3 +188,26 @@ def test_schema_is_served_and_lists_the_case_endpoint(data_manager):
     response = api(data_manager).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert b"/api/cases/{registry_id}/" in response.content
+
+
+def test_patients_filter_by_dates_regimen_and_number_of_lines(data_manager, centre_a):
+    from tests.builders import build_patient
+
+    two_lines = build_patient(
+        centre_a, lines=[(0, 5, None, "chemotherapy"), (5, None, None, "endocrine_cdk46")]
+    )
+    one_line = build_patient(centre_a, lines=[(0, None, None, "endocrine")])
+    client = api(data_manager)
+
+    def ids(**query):
+        return {p["registry_id"] for p in client.get("/api/patients/", query).json()["results"]}
+
+    assert ids(regimen="endocrine_cdk46") == {two_lines.registry_id}
+    assert ids(lines_at_least=2) == {two_lines.registry_id}
+    assert ids(mbc_from="2015-01-01", mbc_to="2015-01-01") == {
+        two_lines.registry_id,
+        one_line.registry_id,
+    }
+    assert ids(mbc_from="2015-01-02") == set()
+    bad = client.get("/api/patients/", {"mbc_from": "soon"})
+    assert bad.status_code == 400 and "mbc_from" in bad.json()
