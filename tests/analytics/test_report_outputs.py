@@ -68,7 +68,8 @@ def test_every_output_has_the_same_figures(client, analyst, cohort, tmp_path):
     assert float(as_csv["overall.duration_of_cr.median"] or "nan") != 0  # a number or empty
     assert set(as_csv) == set(as_xlsx)
     for figure, value in as_xlsx.items():
-        assert same_value(value, as_csv[figure]), figure
+        if figure != "meta.generated_at":  # each download is stamped with its own second
+            assert same_value(value, as_csv[figure]), figure
 
 
 def same_value(cell, text: str) -> bool:
