@@ -70,9 +70,13 @@ class MeetingDetailView(DetailView):
             .select_related("centre")
             .prefetch_related(
                 Prefetch("attendance", queryset=BoardAttendance.objects.order_by("specialty")),
+                # Only patients the user may see: one moved to another centre since the
+                # meeting is no longer this centre's to show.
                 Prefetch(
                     "discussions",
-                    queryset=CaseDiscussion.objects.select_related("patient").order_by("pk"),
+                    queryset=access.patient_records(self.request.user, CaseDiscussion)
+                    .select_related("patient")
+                    .order_by("pk"),
                 ),
             )
         )

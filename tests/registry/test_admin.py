@@ -153,3 +153,18 @@ def test_membership_changes_are_audited_with_the_administrator(
 
 def _slug(model):
     return next(slug for slug, rt in RECORD_TYPES.items() if rt.model is model)
+
+
+def test_a_moved_patient_leaves_the_old_centres_meeting_page(
+    client, admin_user, data_manager, case_a, centre_b
+):
+    from registry import services
+
+    services.patient_move_centre(
+        user=admin_user, patient=case_a.patient, centre=centre_b, reason="changed hospital"
+    )
+    client.force_login(data_manager)
+    page = client.get(reverse("registry:meeting-detail", args=[case_a.meeting.pk]))
+    assert page.status_code == 200
+    assert case_a.patient.registry_id not in page.content.decode()
+    assert case_a.patient.family_name not in page.content.decode()
