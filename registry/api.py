@@ -3,7 +3,8 @@
 Serializers only translate; writes go through `registry.services`, whole cases and files
 through `registry.exchange`. Reads are scoped by `registry.access` (another centre's record
 is a 404). Analysts get de-identified patients. A change reason may be sent in the
-`X-Change-Reason` header; it is kept in the audit trail.
+`X-Change-Reason` header; it is kept in the audit trail. Sending the record's `version` as
+`If-Match` refuses the write (409) when someone changed the record since it was read.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -31,6 +32,13 @@ CHANGE_REASON = OpenApiParameter(
     required=False,
     description="Why the record changes; kept in the audit trail.",
 )
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The record's `version` you edited from; a newer stored version gives 409.",
+)
 IMPORT_RESULT = inline_serializer(
     "ImportResult",
     {
@@ -47,6 +55,15 @@ IMPORT_RESULT = inline_serializer(
 
 def exception_handler(exc, context):
     """Model rules and unreadable files become 400s with a JSON body naming each field."""
+    if isinstance(exc, services.EditConflict):
+        return Response(
+            {
+                "detail": "The record changed after the version sent in If-Match; read it "
+                "again, then resend the change.",
+                "current_version": exc.current.version,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, exchange.ExchangeFileError):
@@ -58,6 +75,16 @@ def exception_handler(exc, context):
 
 def change_reason(request) -> str:
     return request.headers.get("X-Change-Reason", "")[:300]
+
+
+def expected_version(request) -> int | None:
+    """The record version a client edits from, sent as `If-Match: <version>` (optional)."""
+    header = request.headers.get("If-Match", "").strip().strip('"')
+    if not header:
+        return None
+    if not header.isdigit():
+        raise ValidationError({"If-Match": ["Send the record's version number."]})
+    return int(header)
 
 
 class RegistryAccess(permissions.BasePermission):
@@ -87,13 +114,20 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     def _save(self, instance):
         request = self.context["request"]
+        expected = expected_version(request)
         try:
             if isinstance(instance, Patient):
                 return services.patient_save(
-                    user=request.user, patient=instance, reason=change_reason(request)
+                    user=request.user,
+                    patient=instance,
+                    reason=change_reason(request),
+                    expected_version=expected,
                 )
             return services.record_save(
-                user=request.user, record=instance, reason=change_reason(request)
+                user=request.user,
+                record=instance,
+                reason=change_reason(request),
+                expected_version=expected,
             )
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
@@ -132,11 +166,12 @@ class PatientSerializer(DerivedFactsMixin, ServiceSerializer):
             "presentation",
             "histology",
             "archived_at",
+            "version",
             "subtype",
             "cr_episodes",
             "first_locoregional_opd_date",
         ]
-        read_only_fields = ["archived_at"]
+        read_only_fields = ["archived_at", "version"]
 
     def get_fields(self):
         fields = super().get_fields()
@@ -190,10 +225,11 @@ def record_serializer(record_type) -> type[ServiceSerializer]:
                 "patient",
                 *related,
                 *exchange_fields(model),
+                "version",
                 "created_at",
                 "updated_at",
             ]
-            read_only_fields = ["created_at", "updated_at"]
+            read_only_fields = ["version", "created_at", "updated_at"]
 
         def get_fields(self):
             fields = super().get_fields()
@@ -289,7 +325,7 @@ def record_viewset(record_type) -> type[viewsets.ModelViewSet]:
 
     RecordViewSet.__name__ = f"{model.__name__}ViewSet"
     RecordViewSet.__doc__ = f"{record_type.plural} of the patients of your centres."
-    return extend_schema(parameters=[CHANGE_REASON])(RecordViewSet)
+    return extend_schema(parameters=[CHANGE_REASON, IF_MATCH])(RecordViewSet)
 
 
 RECORD_VIEWSETS = {slug: record_viewset(rt) for slug, rt in RECORD_TYPES.items()}

@@ -22,7 +22,7 @@ from .models import (
 )
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-NOT_COMPARED = {"created_at", "updated_at"}
+NOT_COMPARED = {"created_at", "updated_at", "version"}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,15 @@ def _widgets(db_field, **kwargs):
     return field
 
 
+def _plain(value) -> str:
+    """A field value as text, the same for a stored record and a cleaned form value."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value.pk if hasattr(value, "pk") else value)
+
+
 def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
     """Show a model's ValidationError at the form's fields (others at the top)."""
     if not hasattr(error, "error_dict"):
@@ -63,14 +72,48 @@ class AuditedForm(forms.ModelForm):
         help_text="Optional; kept in the audit trail, e.g. 'corrected from the pathology report'.",
     )
 
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
             del self.fields["reason"]
+            del self.fields["version"]
+        else:
+            self.fields["version"].initial = self.instance.version
 
     @property
     def change_reason(self) -> str:
         return self.cleaned_data.get("reason", "")
+
+    @property
+    def expected_version(self) -> int | None:
+        """The version the editor started from (None for a new record)."""
+        return self.cleaned_data.get("version")
+
+    def show_conflict(self, current) -> None:
+        """Say who changed what meanwhile; the next save, after review, will overwrite it."""
+        latest = current.history.select_related("history_user").first()
+        who = latest.history_user.get_username() if latest and latest.history_user else "Someone"
+        when = f" at {latest.history_date:%d/%m/%Y %H:%M}" if latest else ""
+        stored = {f.name for f in current._meta.fields}
+        differences = [
+            f"{field.label}: stored “{_plain(getattr(current, name))}”, "
+            f"yours “{_plain(self.cleaned_data.get(name))}”."
+            for name, field in self.fields.items()
+            if name in stored
+            and _plain(self.cleaned_data.get(name)) != _plain(getattr(current, name))
+        ]
+        self.add_error(
+            None,
+            [
+                f"{who} saved this record{when}, after you opened it, so nothing was saved. "
+                "Check the stored values; saving again keeps yours.",
+                *differences,
+            ],
+        )
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = current.version
 
 
 class PatientRecordForm(AuditedForm):

@@ -29,6 +29,28 @@ REGISTRY_ID_PREFIX = "MBC-"
 REGISTRY_ID_DIGITS = 6
 
 
+class EditConflict(Exception):
+    """Someone saved the record after the editor loaded it (optimistic locking)."""
+
+    def __init__(self, current: Model):
+        super().__init__(f"{current} was changed by someone else in the meantime.")
+        self.current = current
+
+
+def _claim_version(instance: Model, expected_version: int | None) -> None:
+    """Lock the stored row, refuse a stale edit, and give the save the next version.
+
+    Call inside the write's transaction: the row lock makes two concurrent saves of one
+    record take turns, so the second sees the first's version and is refused.
+    """
+    if instance.pk is None:
+        return
+    current = type(instance).objects.select_for_update().get(pk=instance.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise EditConflict(current)
+    instance.version = current.version + 1
+
+
 def _attribute(instance: Model, user, reason: str) -> None:
     """What simple_history stores with the audit row."""
     instance._history_user = user
@@ -53,7 +75,9 @@ def next_registry_id() -> str:
     return f"{REGISTRY_ID_PREFIX}{number:0{REGISTRY_ID_DIGITS}d}"
 
 
-def patient_save(*, user, patient: Patient, reason: str = "") -> Patient:
+def patient_save(
+    *, user, patient: Patient, reason: str = "", expected_version: int | None = None
+) -> Patient:
     """Create or update a patient; a new one without a registry ID gets the next free one."""
     if patient.pk:
         _require_editable_patient(user, patient.pk)
@@ -66,6 +90,7 @@ def patient_save(*, user, patient: Patient, reason: str = "") -> Patient:
             patient.registry_id = next_registry_id()
         try:
             with transaction.atomic():
+                _claim_version(patient, expected_version)
                 patient.full_clean()
                 _attribute(patient, user, reason)
                 patient.save()
@@ -78,7 +103,14 @@ def patient_save(*, user, patient: Patient, reason: str = "") -> Patient:
                 raise
 
 
-def record_save(*, user, record: Model, reason: str = "", refresh_summary: bool = True) -> Model:
+def record_save(
+    *,
+    user,
+    record: Model,
+    reason: str = "",
+    refresh_summary: bool = True,
+    expected_version: int | None = None,
+) -> Model:
     """Create or update a clinical record or case discussion of an editable patient.
 
     A writer of many records of one patient (an import, the demo) may pass
@@ -86,6 +118,7 @@ def record_save(*, user, record: Model, reason: str = "", refresh_summary: bool 
     """
     _require_editable_patient(user, record.patient_id)
     with transaction.atomic():
+        _claim_version(record, expected_version)
         record.full_clean()
         _attribute(record, user, reason)
         record.save()
@@ -148,12 +181,18 @@ def patient_move_centre(
 
 
 def board_meeting_save(
-    *, user, meeting: BoardMeeting, specialties: list[str], reason: str = ""
+    *,
+    user,
+    meeting: BoardMeeting,
+    specialties: list[str],
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> BoardMeeting:
     """Save a meeting and exactly the given attending specialties."""
     if not access.editable_centres(user).filter(pk=meeting.centre_id).exists():
         raise PermissionDenied("You cannot organise this centre's board.")
     with transaction.atomic():
+        _claim_version(meeting, expected_version)
         meeting.full_clean()
         _attribute(meeting, user, reason)
         meeting.save()

@@ -38,6 +38,11 @@ class ClinicalRecord(models.Model):
     patient = models.ForeignKey(
         "registry.Patient", on_delete=models.PROTECT, related_name="%(class)s_set"
     )
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by every save; an edit made from an older version is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(inherit=True)

@@ -14,6 +14,11 @@ class BoardMeeting(FieldConstraintMixin, models.Model):
     )
     held_on = models.DateField("meeting date")
     notes = models.CharField(max_length=300, blank=True)
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by every save; an edit made from an older version is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

@@ -63,6 +63,11 @@ class Patient(models.Model):
     histology = models.CharField(max_length=10, choices=Histology.choices, default=Histology.DUCTAL)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     archive_reason = models.CharField(max_length=300, blank=True, editable=False)
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by every save; an edit made from an older version is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

@@ -43,6 +43,7 @@ class MeetingFormMixin(DataManagerRequiredMixin, ServiceFormMixin):
             meeting=form.instance,
             specialties=form.cleaned_data["specialties"],
             reason=form.change_reason,
+            expected_version=form.expected_version,
         )
         messages.success(self.request, f"{meeting} saved.")
         return meeting
@@ -130,7 +131,10 @@ class DecisionUpdateView(DataManagerRequiredMixin, ServiceFormMixin, UpdateView)
 
     def save(self, form):
         discussion = services.record_save(
-            user=self.request.user, record=form.instance, reason=form.change_reason
+            user=self.request.user,
+            record=form.instance,
+            reason=form.change_reason,
+            expected_version=form.expected_version,
         )
         messages.success(self.request, f"Decision for {discussion.patient} saved.")
         return discussion

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import HttpResponseRedirect
 
-from registry import access
+from registry import access, services
 from registry.forms import apply_validation_error
 
 
@@ -28,6 +28,9 @@ class ServiceFormMixin:
     def form_valid(self, form):
         try:
             self.object = self.save(form)
+        except services.EditConflict as conflict:
+            form.show_conflict(conflict.current)
+            return self.form_invalid(form)
         except ValidationError as error:
             apply_validation_error(form, error)
             return self.form_invalid(form)

@@ -106,7 +106,10 @@ class PatientUpdateView(DataManagerRequiredMixin, ServiceFormMixin, UpdateView):
 
     def save(self, form):
         patient = services.patient_save(
-            user=self.request.user, patient=form.instance, reason=form.change_reason
+            user=self.request.user,
+            patient=form.instance,
+            reason=form.change_reason,
+            expected_version=form.expected_version,
         )
         messages.success(self.request, f"Patient {patient.registry_id} saved.")
         return patient

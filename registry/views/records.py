@@ -53,7 +53,10 @@ class RecordFormMixin(PatientRecordMixin, ServiceFormMixin):
 
     def save(self, form):
         record = services.record_save(
-            user=self.request.user, record=form.instance, reason=form.change_reason
+            user=self.request.user,
+            record=form.instance,
+            reason=form.change_reason,
+            expected_version=form.expected_version,
         )
         messages.success(self.request, f"{self.record_type.label.capitalize()} saved.")
         return record

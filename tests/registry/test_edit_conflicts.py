@@ -1,0 +1,110 @@
+"""Two people editing one record: the second save is refused, nothing is overwritten."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from registry import services
+from registry.models import TreatmentLine
+from tests.factories import TreatmentLineFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LINE_FORM = {"number": 1, "regimen": "endocrine_cdk46", "start_date": "2018-03-15"}
+
+
+@pytest.fixture
+def line(centre_a):
+    from tests.factories import PatientFactory
+
+    return TreatmentLineFactory(patient=PatientFactory(centre=centre_a), agents="letrozole")
+
+
+@pytest.fixture
+def colleague(centre_a):
+    from registry.access import Role
+
+    return UserFactory(username="dm_a2", role=Role.DATA_MANAGER, centres=[centre_a])
+
+
+def edit_url(line):
+    return reverse("registry:record-update", args=[line.patient.registry_id, "lines", line.pk])
+
+
+def test_second_save_from_an_old_form_is_refused_and_shows_both_values(
+    client, data_manager, colleague, line
+):
+    first, second = client, type(client)()
+    first.force_login(data_manager)
+    second.force_login(colleague)
+    opened = second.get(edit_url(line)).context["form"]["version"].value()
+
+    first.post(edit_url(line), {**LINE_FORM, "agents": "letrozole + palbociclib", "version": 1})
+    refused = second.post(edit_url(line), {**LINE_FORM, "agents": "anastrozole", "version": opened})
+
+    line.refresh_from_db()
+    assert line.agents == "letrozole + palbociclib"
+    assert line.version == 2
+    errors = refused.context["form"].non_field_errors()
+    assert errors[0].startswith("dm_a saved this record")
+    assert "Agents: stored “letrozole + palbociclib”, yours “anastrozole”." in errors
+    # The refused form now carries the stored version: saving again, after review, wins.
+    again = second.post(
+        edit_url(line),
+        {**LINE_FORM, "agents": "anastrozole", "version": refused.context["form"].data["version"]},
+    )
+    assert again.status_code == 302
+    line.refresh_from_db()
+    assert (line.agents, line.version) == ("anastrozole", 3)
+
+
+def test_api_if_match_with_an_old_version_is_a_409(data_manager, line):
+    client = APIClient()
+    client.force_authenticate(data_manager)
+    url = reverse("api:record-lines-detail", args=[line.pk])
+
+    ok = client.patch(url, {"agents": "letrozole + ribociclib"}, format="json", HTTP_IF_MATCH="1")
+    stale = client.patch(url, {"agents": "exemestane"}, format="json", HTTP_IF_MATCH="1")
+
+    assert ok.status_code == 200 and ok.json()["version"] == 2
+    assert stale.status_code == 409
+    assert stale.json()["current_version"] == 2
+    line.refresh_from_db()
+    assert line.agents == "letrozole + ribociclib"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL's row locks (PostgreSQL leg)",
+)
+def test_concurrent_saves_of_one_version_let_exactly_one_through(data_manager, line):
+    results = []
+    barrier = threading.Barrier(2)
+
+    def save(agents):
+        from django.db import connection as thread_connection
+
+        record = TreatmentLine.objects.get(pk=line.pk)
+        record.agents = agents
+        barrier.wait()
+        try:
+            services.record_save(user=data_manager, record=record, expected_version=1)
+            results.append("saved")
+        except services.EditConflict:
+            results.append("conflict")
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=save, args=(a,)) for a in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == ["conflict", "saved"]
+    assert TreatmentLine.objects.get(pk=line.pk).version == 2
+    assert TreatmentLine.history.filter(id=line.pk).count() == 2  # created + one change
