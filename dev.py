@@ -2,7 +2,7 @@
 """Set up and run the registry from a fresh clone with nothing but Python 3.11+.
 
     python3 dev.py demo   # virtualenv, dependencies, database, demo data, server on :8000
-    python3 dev.py test   # virtualenv, dependencies, lint, checks, the whole test suite
+    python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
 
 Set DATABASE_URL=postgres://... to use PostgreSQL instead of the SQLite default.
 """
@@ -76,6 +76,18 @@ def demo() -> None:
 def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "ruff", "check", ".")
     run(PYTHON, "-m", "ruff", "format", "--check", ".")
+    run(
+        PYTHON,
+        "-m",
+        "bandit",
+        "--quiet",
+        "--recursive",
+        "registry",
+        "analytics",
+        "config",
+        "--exclude",
+        "registry/migrations",
+    )
     manage("check")
     manage("makemigrations", "--check", "--dry-run")
     run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *pytest_args)

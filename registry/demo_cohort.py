@@ -37,7 +37,8 @@ from .models.vocabularies import RecommendationCategory, Specialty
 from .roles import sync_roles
 
 DATA_CUTOFF = date(2026, 10, 31)
-DEMO_PASSWORD = "demo-registry-2026"  # noqa: S105 - printed for the demo, documented
+# The demo's published password (printed by seed_demo, in the README's tour).
+DEMO_PASSWORD = "demo-registry-2026"  # noqa: S105  # nosec B105
 CENTRES = [
     ("MIL", "Milan – Istituto dei Tumori (demo)", 0.5),
     ("TOR", "Turin – Candiolo Cancer Institute (demo)", 0.3),
@@ -577,7 +578,8 @@ class DemoSummary:
 
 def seed(*, seed: int, patients: int) -> DemoSummary:
     """Create centres, users and `patients` synthetic cases; deterministic for a seed."""
-    rng = random.Random(seed)
+    # Synthetic data, reproducible by design: not a security use of randomness.
+    rng = random.Random(seed)  # nosec B311
     sync_roles()
     with transaction.atomic():
         centres = {code: Centre.objects.create(code=code, name=name) for code, name, _ in CENTRES}
