@@ -53,7 +53,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
         def progress(done: int, total: int) -> None:
-            if done == total or done % 50 == 0:
+            if done == total or done % 10 == 0:
                 self.stderr.write(f"  checked {done}/{total} cases")
 
         result = exchange.import_cases(
