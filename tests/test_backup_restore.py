@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BACKUP = {
     "format": "xml",
     "use_natural_foreign_keys": True,
-    "use_natural_primary_keys": True,
     "exclude": ["contenttypes", "auth.permission", "sessions", "admin.logentry"],
 }
 
