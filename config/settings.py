@@ -186,6 +186,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.openapi.add_error_responses",
+    ],
 }
 # Uploaded import files are read in memory and never stored.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from registry.views.errors import page_not_found
 from registry.views.patients import HomeView
+
+handler404 = page_not_found
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

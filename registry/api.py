@@ -12,7 +12,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -141,7 +147,7 @@ class DerivedFactsMixin(serializers.Serializer):
     subtype = serializers.CharField(source="summary.subtype", read_only=True)
     cr_episodes = serializers.IntegerField(source="summary.cr_episode_count", read_only=True)
     first_locoregional_opd_date = serializers.DateField(
-        source="summary.first_locoregional_opd_date", read_only=True
+        source="summary.first_locoregional_opd_date", read_only=True, allow_null=True
     )
 
 
@@ -261,6 +267,20 @@ def exchange_fields(model) -> list[str]:
 # --- viewsets --------------------------------------------------------------------------
 
 
+def patient_representation(**kwargs) -> PolymorphicProxySerializer:
+    """Full patients for data managers and auditors, de-identified ones for analysts."""
+    return PolymorphicProxySerializer(
+        component_name="PatientRepresentation",
+        serializers=[PatientSerializer, DeidentifiedPatientSerializer],
+        resource_type_field_name=None,
+        **kwargs,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses=patient_representation(many=True)),
+    retrieve=extend_schema(responses=patient_representation()),
+)
 class PatientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -284,7 +304,9 @@ class PatientViewSet(
         )
 
     def get_serializer_class(self):
-        if access.sees_identifying_data(self.request.user):
+        if getattr(self, "swagger_fake_view", False) or access.sees_identifying_data(
+            self.request.user
+        ):
             return PatientSerializer
         return DeidentifiedPatientSerializer
 
@@ -364,7 +386,7 @@ class CaseView(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={200: IMPORT_RESULT, 400: IMPORT_RESULT},
+        responses={200: IMPORT_RESULT, 400: OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("dry_run", bool), CHANGE_REASON],
     )
     def put(self, request, registry_id):
@@ -393,7 +415,7 @@ class ImportView(APIView):
                 "ImportUpload", {"file": serializers.FileField()}
             ),
         },
-        responses={200: IMPORT_RESULT, 400: IMPORT_RESULT},
+        responses={200: IMPORT_RESULT, 400: OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("dry_run", bool)],
     )
     def post(self, request):
@@ -401,9 +423,11 @@ class ImportView(APIView):
         if upload is not None:
             located = exchange.read_upload(upload)
             source = upload.name
-        else:
-            located = exchange.read_json(request.body)
+        elif request.content_type.startswith("application/json"):
+            located = exchange.read_document(request.data)
             source = "JSON request"
+        else:
+            raise ValidationError({"file": ["Upload a .json or .xlsx file, or send JSON."]})
         result = exchange.import_cases(
             located,
             user=request.user,
@@ -420,7 +444,12 @@ class ExportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("output", str, enum=["json", "xlsx"])],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): (
+                OpenApiTypes.BINARY
+            ),
+        },
     )
     def get(self, request):
         fmt = request.query_params.get("output", "json")

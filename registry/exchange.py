@@ -260,6 +260,11 @@ def read_json(content: bytes) -> list[Located]:
         document = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ExchangeFileError(f"Not a JSON document: {error}.") from None
+    return read_document(document)
+
+
+def read_document(document) -> list[Located]:
+    """Cases from parsed JSON: {"cases": [...]}, a list of cases, or one case."""
     cases = document.get("cases") if isinstance(document, dict) else document
     if isinstance(document, dict) and "cases" not in document and "registry_id" in document:
         cases = [document]
