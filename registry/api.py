@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import access, exchange, services
+from .converters import RegistryIdConverter
 from .filters import PatientFilter
 from .models import Centre, Patient, TreatmentLine
 from .record_types import RECORD_TYPES
@@ -107,6 +108,15 @@ class RegistryAccess(permissions.BasePermission):
 # --- serializers -----------------------------------------------------------------------
 
 
+class KeyField(serializers.SlugRelatedField):
+    """A related object named by its key; text the database cannot hold is invalid input."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     """Creates and updates through the services, so every write is checked and audited."""
 
@@ -152,7 +162,7 @@ class DerivedFactsMixin(serializers.Serializer):
 
 
 class PatientSerializer(DerivedFactsMixin, ServiceSerializer):
-    centre = serializers.SlugRelatedField(slug_field="code", queryset=Centre.objects.none())
+    centre = KeyField(slug_field="code", queryset=Centre.objects.none())
     registry_id = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -221,9 +231,7 @@ def record_serializer(record_type) -> type[ServiceSerializer]:
     related = [name for name in ("line", "meeting") if hasattr(model, f"{name}_id")]
 
     class RecordSerializer(ServiceSerializer):
-        patient = serializers.SlugRelatedField(
-            slug_field="registry_id", queryset=Patient.objects.none()
-        )
+        patient = KeyField(slug_field="registry_id", queryset=Patient.objects.none())
 
         class Meta:
             fields = [
@@ -292,7 +300,7 @@ class PatientViewSet(
 
     permission_classes = [RegistryAccess]
     lookup_field = "registry_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = RegistryIdConverter.regex
     filterset_class = PatientFilter
     ordering_fields = ["registry_id", "mbc_diagnosis_date"]
     ordering = ["registry_id"]

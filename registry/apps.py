@@ -5,3 +5,11 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "registry"
     verbose_name = "MBC registry"
+
+    def ready(self):
+        from django.urls import register_converter
+
+        from .converters import RegistryIdConverter
+
+        # Before any URL configuration loads: pages and API name patients this way.
+        register_converter(RegistryIdConverter, "registry_id")

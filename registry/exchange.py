@@ -10,6 +10,7 @@ docs/exchange.md describes the formats and the data dictionary.
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +39,7 @@ from .models import (
     Surgery,
     TreatmentLine,
 )
+from .models.patients import REGISTRY_ID_PATTERN
 
 FORMAT_VERSION = 1
 NOT_EXCHANGED = {"id", "patient", "line", "meeting", "created_at", "updated_at"}
@@ -511,6 +513,12 @@ class _CaseImporter:
         code = str(case.get("centre") or "").strip()
         if not registry_id:
             self.error(where, "registry_id", "Every case needs its registry ID.")
+            return None
+        if not re.fullmatch(REGISTRY_ID_PATTERN, registry_id):
+            self.error(where, "registry_id", "Use 3-20 capital letters, digits or hyphens.")
+            return None
+        if "\x00" in code:
+            self.error(where, "centre", "Not a centre code.")
             return None
         centre = access.editable_centres(self.user).filter(code=code).first()
         if centre is None:

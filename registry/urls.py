@@ -8,43 +8,47 @@ urlpatterns = [
     path("patients/", patients.PatientListView.as_view(), name="patient-list"),
     path("patients/new/", patients.PatientCreateView.as_view(), name="patient-create"),
     path(
-        "patients/<str:registry_id>/", patients.PatientDetailView.as_view(), name="patient-detail"
+        "patients/<registry_id:registry_id>/",
+        patients.PatientDetailView.as_view(),
+        name="patient-detail",
     ),
     path(
-        "patients/<str:registry_id>/edit/",
+        "patients/<registry_id:registry_id>/edit/",
         patients.PatientUpdateView.as_view(),
         name="patient-update",
     ),
     path(
-        "patients/<str:registry_id>/archive/",
+        "patients/<registry_id:registry_id>/archive/",
         patients.PatientArchiveView.as_view(),
         name="patient-archive",
     ),
     path(
-        "patients/<str:registry_id>/restore/",
+        "patients/<registry_id:registry_id>/restore/",
         patients.PatientArchiveView.as_view(restore=True),
         name="patient-restore",
     ),
     path(
-        "patients/<str:registry_id>/audit/", audit.PatientAuditView.as_view(), name="patient-audit"
+        "patients/<registry_id:registry_id>/audit/",
+        audit.PatientAuditView.as_view(),
+        name="patient-audit",
     ),
     path(
-        "patients/<str:registry_id>/<slug:kind>/new/",
+        "patients/<registry_id:registry_id>/<slug:kind>/new/",
         records.RecordCreateView.as_view(),
         name="record-create",
     ),
     path(
-        "patients/<str:registry_id>/<slug:kind>/<int:pk>/edit/",
+        "patients/<registry_id:registry_id>/<slug:kind>/<int:pk>/edit/",
         records.RecordUpdateView.as_view(),
         name="record-update",
     ),
     path(
-        "patients/<str:registry_id>/<slug:kind>/<int:pk>/delete/",
+        "patients/<registry_id:registry_id>/<slug:kind>/<int:pk>/delete/",
         records.RecordDeleteView.as_view(),
         name="record-delete",
     ),
     path(
-        "patients/<str:registry_id>/<slug:kind>/<int:pk>/history/",
+        "patients/<registry_id:registry_id>/<slug:kind>/<int:pk>/history/",
         audit.RecordHistoryView.as_view(),
         name="record-history",
     ),

@@ -14,6 +14,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -33,7 +35,13 @@ schema.app = application
 
 @pytest.fixture
 def token(db, data_manager, case_a, case_b):
-    return Token.objects.create(user=data_manager).key
+    # Calls go straight to the WSGI app, so keep the test's connection open across them, as
+    # Django's own test client does (on PostgreSQL closing it would end the test transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield Token.objects.create(user=data_manager).key
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

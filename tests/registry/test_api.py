@@ -211,3 +211,20 @@ def test_patients_filter_by_dates_regimen_and_number_of_lines(data_manager, cent
     assert ids(mbc_from="2015-01-02") == set()
     bad = client.get("/api/patients/", {"mbc_from": "soon"})
     assert bad.status_code == 400 and "mbc_from" in bad.json()
+
+
+def test_text_the_database_cannot_hold_is_a_400_not_a_crash(data_manager, case_a):
+    client = api(data_manager)
+    posted = client.post(
+        "/api/records/sites/",
+        {
+            "patient": "MBC-A\u00000001",
+            "category": "lung",
+            "detected_on": "2019-01-01",
+            "confirmation": "imaging",
+        },
+        format="json",
+    )
+    in_path = client.get("/api/patients/MBC%00A0001/")
+    assert posted.status_code == 400 and "patient" in posted.json()
+    assert in_path.status_code == 404 and in_path.json() == {"detail": "Not found."}

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Loopback load test: concurrent API writers and readers, then an exactly-once audit check.
+
+    .venv/bin/python bench/load_test.py [--seconds 60] [--writers 8] [--readers 4]
+
+Runs against a scratch PostgreSQL database it creates and drops (DATABASE_URL's server, or
+127.0.0.1:5432 as user postgres), with the registry served by `runserver --noreload` on a
+free port of 127.0.0.1. Bounded in time and in count (at most --max-writes patients). It
+prints the throughput and latencies, then checks that every acknowledged write is in the
+database exactly once, with exactly one "created" audit row and one "changed" row per
+acknowledged update. Exit status 1 if any check fails.
+"""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def manage(url: str, *args: str) -> str:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from registry.access import Role
+from registry.models import Centre, CentreMembership
+from registry.roles import sync_roles
+sync_roles()
+centre = Centre.objects.create(code="LOAD", name="Load test centre")
+user = get_user_model().objects.create_user("loader", password="not-used-load-test")
+user.groups.add(Group.objects.get(name=Role.DATA_MANAGER.value))
+CentreMembership.objects.create(user=user, centre=centre)
+print(Token.objects.create(user=user).key)
+"""
+
+CHECK = """
+import json
+from collections import Counter
+from registry.models import Patient
+ack = json.load(open({path!r}))
+numbers = Counter(Patient.objects.values_list("record_number", flat=True))
+history = Patient.history.values_list("record_number", "history_type")
+created = Counter(n for n, t in history if t == "+")
+changed = Counter(n for n, t in history if t == "~")
+print(json.dumps({{
+    "acknowledged": len(ack["created"]),
+    "missing": [n for n in ack["created"] if numbers[n] != 1],
+    "unacknowledged_rows": sorted(set(numbers) - set(ack["created"]))[:20],
+    "created_rows_wrong": [n for n in ack["created"] if created[n] != 1],
+    "changed_rows_wrong": [n for n, k in ack["updated"].items() if changed[n] != k],
+}}))
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--max-writes", type=int, default=5000)
+    options = parser.parse_args()
+
+    name = f"load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = f"{SERVER}/{name}"
+    server = None
+    try:
+        manage(url, "migrate", "--no-input")
+        token = manage(url, "shell", "-c", SETUP).strip().splitlines()[-1]
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "1"}
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}/api"
+        headers = {"Authorization": f"Token {token}"}
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/patients/", headers=headers, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+
+        stop = time.monotonic() + options.seconds
+        lock = threading.Lock()
+        created: list[str] = []
+        updated: Counter = Counter()
+        statuses: Counter = Counter()
+        latencies: dict[str, list[float]] = {"write": [], "read": []}
+
+        def timed(kind, method, path, **kwargs):
+            started = time.monotonic()
+            response = requests.request(
+                method,
+                base + path,
+                headers={**headers, **kwargs.pop("extra_headers", {})},
+                timeout=30,
+                **kwargs,
+            )
+            with lock:
+                latencies[kind].append(time.monotonic() - started)
+                statuses[f"{method} {response.status_code}"] += 1
+            return response
+
+        def writer(number: int):
+            count = 0
+            while time.monotonic() < stop and len(created) < options.max_writes:
+                count += 1
+                record_number = f"W{number}-{count}"
+                response = timed(
+                    "write",
+                    "POST",
+                    "/patients/",
+                    json={
+                        "centre": "LOAD",
+                        "record_number": record_number,
+                        "family_name": "Load",
+                        "given_name": "Test",
+                        "sex": "F",
+                        "birth_date": "1960-01-01",
+                        "primary_diagnosis_date": "2020-01-01",
+                        "mbc_diagnosis_date": "2020-01-01",
+                        "presentation": "de_novo",
+                        "histology": "ductal",
+                    },
+                )
+                if response.status_code != 201:
+                    continue
+                with lock:
+                    created.append(record_number)
+                if count % 3 == 0:
+                    body = response.json()
+                    patch = timed(
+                        "write",
+                        "PATCH",
+                        f"/patients/{body['registry_id']}/",
+                        json={"histology": "lobular"},
+                        extra_headers={"If-Match": str(body["version"])},
+                    )
+                    if patch.status_code == 200:
+                        with lock:
+                            updated[record_number] += 1
+
+        def reader():
+            page = 0
+            while time.monotonic() < stop:
+                page = page % 5 + 1
+                timed("read", "GET", f"/patients/?page={page}")
+
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(options.writers)]
+        threads += [threading.Thread(target=reader) for _ in range(options.readers)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+
+        ack_path = Path(tempfile.gettempdir()) / f"{name}-ack.json"
+        ack_path.write_text(json.dumps({"created": created, "updated": updated}))
+        result = json.loads(
+            manage(url, "shell", "-c", CHECK.format(path=str(ack_path))).strip().splitlines()[-1]
+        )
+        writes = len(latencies["write"])
+        reads = len(latencies["read"])
+        print(f"{elapsed:.0f} s, {options.writers} writers, {options.readers} readers")
+        print(
+            f"writes: {writes} ({writes / elapsed:.1f}/s), reads: {reads} ({reads / elapsed:.1f}/s)"
+        )
+        for kind in ("write", "read"):
+            values = sorted(latencies[kind]) or [0]
+            p95 = values[int(len(values) * 0.95) - 1] if len(values) > 1 else values[0]
+            print(
+                f"{kind} latency: median {statistics.median(values) * 1000:.0f} ms, "
+                f"p95 {p95 * 1000:.0f} ms"
+            )
+        print("statuses:", dict(statuses))
+        print(f"acknowledged patients: {result['acknowledged']}, updates: {sum(updated.values())}")
+        problems = {k: v for k, v in result.items() if k != "acknowledged" and v}
+        print("exactly-once and audit check:", problems or "OK")
+        return 1 if problems else 0
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=10)
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
