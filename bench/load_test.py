@@ -179,10 +179,11 @@ def main() -> int:
                             updated[record_number] += 1
 
         def reader():
-            page = 0
+            paths = ["/patients/", "/patients/?presentation=de_novo", "/records/lines/"]
+            turn = 0
             while time.monotonic() < stop:
-                page = page % 5 + 1
-                timed("read", "GET", f"/patients/?page={page}")
+                turn += 1
+                timed("read", "GET", paths[turn % len(paths)])
 
         threads = [threading.Thread(target=writer, args=(i,)) for i in range(options.writers)]
         threads += [threading.Thread(target=reader) for _ in range(options.readers)]

@@ -8,7 +8,7 @@ audit row in the same transaction, and refreshes the patient's derived summary.
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from .selectors import patient_data
 
 REGISTRY_ID_PREFIX = "MBC-"
 REGISTRY_ID_DIGITS = 6
+REGISTRY_ID_LOCK = 7_640_001  # any constant shared by every process of the registry
 
 
 class EditConflict(Exception):
@@ -83,24 +84,24 @@ def patient_save(
         _require_editable_patient(user, patient.pk)
     elif not access.editable_centres(user).filter(pk=patient.centre_id).exists():
         raise PermissionDenied("You cannot add patients to this centre.")
-    assign_id = not patient.registry_id
-    attempts_left = 3 if assign_id else 1
-    while True:
-        if assign_id:
+    with transaction.atomic():
+        if not patient.registry_id:
+            _lock_registry_ids()
             patient.registry_id = next_registry_id()
-        try:
-            with transaction.atomic():
-                _claim_version(patient, expected_version)
-                patient.full_clean()
-                _attribute(patient, user, reason)
-                patient.save()
-                patient_summary_refresh(patient)
-            return patient
-        except IntegrityError:
-            # Two data managers took the same next ID at once: take the one after.
-            attempts_left -= 1
-            if attempts_left == 0:
-                raise
+        _claim_version(patient, expected_version)
+        patient.full_clean()
+        _attribute(patient, user, reason)
+        patient.save()
+        patient_summary_refresh(patient)
+    return patient
+
+
+def _lock_registry_ids() -> None:
+    """Serialise ID assignment until this transaction ends, so two creators never pick the
+    same next ID (PostgreSQL advisory lock; SQLite already runs one writer at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_ID_LOCK])
 
 
 def record_save(
