@@ -3,14 +3,19 @@
 
     python3 dev.py demo   # virtualenv, dependencies, database, demo data, server on :8000
     python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
+    python3 dev.py audit  # known vulnerabilities in every installed dependency (pip-audit)
 
 Set DATABASE_URL=postgres://... to use PostgreSQL instead of the SQLite default.
+`audit --allow-unreachable` reports, rather than fails, when no vulnerability database
+answers; `audit --osv-url URL` asks another OSV server.
 """
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -19,6 +24,15 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 REQUIREMENTS = ROOT / "requirements-dev.txt"
 STAMP = VENV / ".requirements.sha256"
+# A release with many published advisories. An audit that finds none in it did not reach a
+# vulnerability database (pip-audit then says "no known vulnerabilities" all the same).
+AUDIT_CANARY = "Django==3.2"
+PIP_AUDIT_OPTIONS = (
+    *("--vulnerability-service", "osv"),
+    *("--format", "json"),
+    *("--desc", "off"),
+    *("--progress-spinner", "off"),
+)
 
 
 def run(*args: str | Path, **kwargs) -> None:
@@ -93,14 +107,78 @@ def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *pytest_args)
 
 
+def pip_audit(python: str | Path, *args: str) -> tuple[dict | None, str]:
+    """pip-audit's JSON report (None if it gave none) and what it said on stderr."""
+    result = subprocess.run(
+        [str(python), "-m", "pip_audit", *PIP_AUDIT_OPTIONS, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        return json.loads(result.stdout), result.stderr
+    except json.JSONDecodeError:
+        return None, result.stderr
+
+
+def known_vulnerabilities(report: dict) -> list[str]:
+    return [
+        f"{dependency['name']} {dependency['version']}: {', '.join([vuln['id'], *vuln['aliases']])}"
+        f" (fixed in {', '.join(vuln['fix_versions']) or 'no release yet'})"
+        for dependency in report["dependencies"]
+        for vuln in dependency.get("vulns", [])
+    ]
+
+
+def audit(args: list[str], python: str | Path = PYTHON) -> None:
+    """Fail on any known vulnerability of an installed distribution.
+
+    The canary goes first: only a database that knows its advisories makes a clean
+    result mean something.
+    """
+    allow_unreachable = "--allow-unreachable" in args
+    service_args = [arg for arg in args if arg != "--allow-unreachable"]
+    with tempfile.TemporaryDirectory() as folder:
+        canary_file = Path(folder) / "canary.txt"
+        canary_file.write_text(AUDIT_CANARY + "\n")
+        canary, said = pip_audit(
+            python, "--requirement", str(canary_file), "--no-deps", "--disable-pip", *service_args
+        )
+    if canary is None or not known_vulnerabilities(canary):
+        reason = said.strip().splitlines()[-1:] or ["it found none"]
+        message = (
+            "Dependency audit NOT performed: no vulnerability database answered "
+            f"({AUDIT_CANARY}, which has published advisories, came back clean: {reason[0]})."
+        )
+        if not allow_unreachable:
+            sys.exit(message)
+        print(f"WARNING: {message}", flush=True)
+        return
+    report, said = pip_audit(python, "--strict", *service_args)
+    if report is None:
+        sys.exit(f"Dependency audit failed:\n{said}")
+    findings = known_vulnerabilities(report)
+    if findings:
+        sys.exit("Known vulnerabilities in installed dependencies:\n  " + "\n  ".join(findings))
+    print(
+        f"Dependency audit: {len(report['dependencies'])} installed distributions,"
+        " no known vulnerability.",
+        flush=True,
+    )
+
+
+COMMANDS = {"demo": lambda args: demo(), "test": test, "audit": audit}
+
+
 def main() -> None:
     command, *rest = sys.argv[1:] or ["help"]
-    if command not in ("demo", "test"):
+    if command not in COMMANDS:
         sys.exit(__doc__)
     ensure_environment()
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     try:
-        demo() if command == "demo" else test(rest)
+        COMMANDS[command](rest)
     except subprocess.CalledProcessError as error:
         sys.exit(error.returncode)
     except KeyboardInterrupt:
