@@ -67,3 +67,46 @@ def test_deploy_check_is_clean_with_production_settings():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+MARKUP = "\"'><script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+@pytest.mark.parametrize("kind", ["data_manager", "auditor"])
+def test_markup_typed_into_free_text_is_shown_as_text_on_every_page(
+    client, data_manager, auditor, case_a, kind
+):
+    from registry import services
+    from tests.registry.test_url_access import EXPECTED, examples
+
+    patient, records = case_a.patient, case_a.records
+    patient.given_name = MARKUP
+    services.patient_save(user=data_manager, patient=patient, reason=MARKUP)
+    for record, field in (
+        (records["progressions"], "notes"),
+        (records["discussions"], "question"),
+        (records["discussions"], "recommendation"),
+    ):
+        setattr(record, field, MARKUP)
+        services.record_save(user=data_manager, record=record, reason=MARKUP)
+    type(case_a.meeting).objects.filter(pk=case_a.meeting.pk).update(notes=MARKUP)
+    client.force_login({"data_manager": data_manager, "auditor": auditor}[kind])
+
+    escaped_on = []
+    for name in EXPECTED:
+        for kwargs in examples(name, case_a):
+            response = client.get(reverse(name, kwargs=kwargs))
+            if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+                continue
+            page = response.content.decode()
+            assert "<script>alert" not in page and "<img src=x" not in page, (name, kwargs)
+            if "&lt;script&gt;alert(1)" in page:
+                escaped_on.append(name)
+
+    expected = {"registry:patient-detail", "registry:meeting-detail", "registry:decision-sheet"}
+    expected |= (
+        {"registry:record-update", "registry:decision-update"}
+        if kind == "data_manager"
+        else {"registry:patient-audit", "registry:record-history", "registry:audit-log"}
+    )
+    assert expected <= set(escaped_on)
