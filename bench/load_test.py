@@ -4,11 +4,11 @@
     .venv/bin/python bench/load_test.py [--seconds 60] [--writers 8] [--readers 4]
 
 Runs against a scratch PostgreSQL database it creates and drops (DATABASE_URL's server, or
-127.0.0.1:5432 as user postgres), with the registry served by `runserver --noreload` on a
-free port of 127.0.0.1. Bounded in time and in count (at most --max-writes patients). It
-prints the throughput and latencies, then checks that every acknowledged write is in the
-database exactly once, with exactly one "created" audit row and one "changed" row per
-acknowledged update. Exit status 1 if any check fails.
+127.0.0.1:5432 as user postgres), with the registry served as in production (gunicorn with
+config/gunicorn.py, DEBUG off) on a free port of 127.0.0.1. Bounded in time and in count
+(at most --max-writes patients). It prints the throughput and latencies, then checks that
+every acknowledged write is in the database exactly once, with exactly one "created" audit
+row and one "changed" row per acknowledged update. Exit status 1 if any check fails.
 """
 
 import argparse
@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--max-writes", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
     options = parser.parse_args()
 
     name = f"load_{uuid.uuid4().hex[:8]}"
@@ -101,9 +102,19 @@ def main() -> int:
         manage(url, "migrate", "--no-input")
         token = manage(url, "shell", "-c", SETUP).strip().splitlines()[-1]
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": f"load-test-only-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, no TLS proxy
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+        }
+        if options.workers:
+            env["WEB_CONCURRENCY"] = str(options.workers)
         server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
