@@ -362,3 +362,12 @@ class DeleteForm(forms.Form):
         max_length=300,
         help_text="Kept in the audit trail with every value of the deleted record.",
     )
+
+
+class AuditLogFilterForm(forms.Form):
+    user = forms.CharField(
+        label="User name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )

@@ -5,6 +5,7 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from registry import access, audit
+from registry.forms import AuditLogFilterForm
 from registry.record_types import record_type
 
 from .mixins import AuditorRequiredMixin
@@ -47,13 +48,14 @@ class RecordHistoryView(AuditedPatientMixin, TemplateView):
 class AuditLogView(AuditorRequiredMixin, TemplateView):
     template_name = "audit/audit_log.html"
 
-    def get_context_data(self, **kwargs):
-        username = self.request.GET.get("user", "").strip()[:150]
-        user = self.request.user
-        return super().get_context_data(
-            entries=audit.recent_changes(
-                access.patients(user), access.board_meetings(user), limit=200, username=username
-            ),
-            username=username,
-            **kwargs,
+    def get(self, request, *args, **kwargs):
+        form = AuditLogFilterForm(request.GET)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        entries = audit.recent_changes(
+            access.patients(request.user),
+            access.board_meetings(request.user),
+            limit=200,
+            username=form.cleaned_data["user"],
         )
+        return self.render_to_response(self.get_context_data(form=form, entries=entries))
