@@ -124,9 +124,9 @@ def main() -> int:
         headers = {"Authorization": f"Token {token}"}
         for _ in range(100):
             try:
-                requests.get(f"{base}/patients/", headers=headers, timeout=1)
+                requests.get(f"{base}/patients/", headers=headers, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening, or workers still starting
                 time.sleep(0.2)
 
         stop = time.monotonic() + options.seconds

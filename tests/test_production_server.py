@@ -51,9 +51,9 @@ def server(tmp_path_factory):
     try:
         for _ in range(100):
             try:
-                requests.get(base, timeout=1)
+                requests.get(base, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening, or workers still starting
                 time.sleep(0.1)
         yield base
     finally:
