@@ -51,7 +51,7 @@ def server(tmp_path_factory):
     try:
         for _ in range(100):
             try:
-                requests.get(base, timeout=5)
+                requests.get(base, timeout=5, allow_redirects=False)
                 break
             except requests.RequestException:  # not listening, or workers still starting
                 time.sleep(0.1)
