@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Loopback load test: concurrent API writers and readers, then an exactly-once audit check.
 
-    .venv/bin/python bench/load_test.py [--seconds 60] [--writers 8] [--readers 4]
+    .venv/bin/python bench/load_test.py [--seconds 60] [--writers 8] [--readers 4] [--sqlite]
 
 Runs against a scratch PostgreSQL database it creates and drops (DATABASE_URL's server, or
-127.0.0.1:5432 as user postgres), with the registry served as in production (gunicorn with
-config/gunicorn.py, DEBUG off) on a free port of 127.0.0.1. Bounded in time and in count
-(at most --max-writes patients). It prints the throughput and latencies, then checks that
-every acknowledged write is in the database exactly once, with exactly one "created" audit
-row and one "changed" row per acknowledged update. Exit status 1 if any check fails.
+127.0.0.1:5432 as user postgres), or with --sqlite a scratch SQLite file, with the registry
+served as in production (gunicorn with config/gunicorn.py, DEBUG off) on a free port of
+127.0.0.1. Bounded in time and in count (at most --max-writes patients). It prints the
+throughput and latencies, then checks that every acknowledged write is in the database
+exactly once, with exactly one "created" audit row and one "changed" row per acknowledged
+update. Exit status 1 if any check fails.
 """
 
 import argparse
@@ -23,13 +24,14 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER = "postgres://postgres@127.0.0.1:5432"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
 def manage(url: str, *args: str) -> str:
@@ -91,12 +93,32 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--max-writes", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
+    parser.add_argument("--sqlite", action="store_true", help="a scratch SQLite file instead")
     options = parser.parse_args()
 
     name = f"load_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+    with scratch_database(name, sqlite=options.sqlite) as url:
+        return run(url, name, options)
+
+
+@contextmanager
+def scratch_database(name: str, *, sqlite: bool):
+    if sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/{name}.sqlite3"
+        return
+    server = os.environ.get("DATABASE_URL", "").rpartition("/")[0]
+    server = server if server.startswith("postgres") else DEFAULT_SERVER
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    url = f"{SERVER}/{name}"
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def run(url: str, name: str, options) -> int:
     server = None
     try:
         manage(url, "migrate", "--no-input")
@@ -232,8 +254,6 @@ def main() -> int:
         if server:
             server.terminate()
             server.wait(timeout=10)
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 if __name__ == "__main__":

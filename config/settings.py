@@ -83,8 +83,15 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent readers while a writer works (runserver threads, tests with live servers).
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["OPTIONS"] = {
+        # Readers go on while a writer works.
+        "init_command": "PRAGMA journal_mode=WAL;",
+        # A write transaction takes the write lock when it begins and concurrent writers
+        # queue for it (up to 20 s); deferred ones failed at once with "database is locked"
+        # when two read the next registry ID before writing (bench/load_test.py --sqlite).
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
