@@ -110,3 +110,23 @@ def test_markup_typed_into_free_text_is_shown_as_text_on_every_page(
         else {"registry:patient-audit", "registry:record-history", "registry:audit-log"}
     )
     assert expected <= set(escaped_on)
+
+
+def test_users_change_their_own_password_under_the_same_rules(client, data_manager):
+    url = reverse("password_change")
+    assert client.get(url).status_code == 302  # anonymous: to the log-in page
+    client.force_login(data_manager)
+    old = "correct horse battery staple"
+
+    too_short = client.post(
+        url, {"old_password": old, "new_password1": "Short1!x", "new_password2": "Short1!x"}
+    )
+    new = "violet tumour board 2026"
+    changed = client.post(url, {"old_password": old, "new_password1": new, "new_password2": new})
+
+    assert too_short.status_code == 200
+    assert "at least 12 characters" in too_short.context["form"].errors["new_password2"][0]
+    assert changed.url == reverse("password_change_done")
+    data_manager.refresh_from_db()
+    assert data_manager.check_password(new)
+    assert client.get(reverse("registry:patient-list")).status_code == 200  # still logged in
