@@ -63,26 +63,7 @@ def manage(*args: str) -> None:
 def demo() -> None:
     manage("migrate", "--no-input")
     manage("sync_roles")
-    has_patients = (
-        subprocess.run(
-            [
-                str(PYTHON),
-                "manage.py",
-                "shell",
-                "-c",
-                "from registry.models import Patient; print(Patient.objects.exists())",
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        == "True"
-    )
-    if has_patients:
-        print("The database already holds patients: keeping them (seed_demo --reset to renew).")
-    else:
-        manage("seed_demo")
+    manage("seed_demo", "--if-empty")
     print("\nOpen http://127.0.0.1:8000/ and log in with a demo user printed above.\n")
     manage("runserver", "127.0.0.1:8000")
 

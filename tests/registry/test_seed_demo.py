@@ -1,5 +1,7 @@
 """The demo cohort: deterministic, valid under every rule, and with content for every screen."""
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -75,3 +77,17 @@ def test_refuses_to_seed_over_existing_data():
     with pytest.raises(CommandError, match="already holds data"):
         call_command("seed_demo", patients=5)
     assert snapshot() == before
+
+
+def test_if_empty_seeds_an_empty_registry_and_keeps_a_full_one():
+    """`dev.py demo` run a second time keeps the demo it made the first time."""
+    call_command("seed_demo", patients=5, seed=3, if_empty=True)
+    first = snapshot()
+
+    output = io.StringIO()
+    call_command("seed_demo", patients=9, seed=4, if_empty=True, stdout=output)
+
+    assert len(first["patients"]) == 5
+    assert snapshot() == first
+    assert "already holds data: kept" in output.getvalue()
+    assert "dm_mil" in output.getvalue()  # the demo log-ins, again

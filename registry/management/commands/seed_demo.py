@@ -31,13 +31,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2017)
         parser.add_argument("--patients", type=int, default=300)
         parser.add_argument("--reset", action="store_true")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Leave a registry that already holds data as it is, without an error.",
+        )
 
-    def handle(self, *args, seed, patients, reset, **options):
+    def handle(self, *args, seed, patients, reset, if_empty, **options):
         if patients < 1:
             raise CommandError("--patients must be at least 1.")
+        holds_data = Patient.objects.exists() or Centre.objects.exists()
         if reset:
             self._reset()
-        elif Patient.objects.exists() or Centre.objects.exists():
+        elif holds_data and if_empty:
+            self.stdout.write("The registry already holds data: kept (--reset renews the demo).")
+            self._list_demo_users()
+            return
+        elif holds_data:
             raise CommandError(
                 "The registry already holds data; seed_demo only fills an empty one "
                 "(use --reset on a demo database)."
@@ -82,6 +92,13 @@ class Command(BaseCommand):
         )
         write(f"  OPD-surgery cohort: {sum(1 for c in cohort if c and c.exclusion is None)}")
         write(f"  board meetings: {BoardMeeting.objects.count()}")
+        self._list_demo_users()
+
+    def _list_demo_users(self):
+        """The demo log-ins, if this registry has them."""
+        if not get_user_model().objects.filter(username="admin").exists():
+            return
+        write = self.stdout.write
         write("\nDemo users (password for all: " + demo_cohort.DEMO_PASSWORD + "):")
         write(f"  {'admin':<12} administrator (superuser): centres, users, moves")
         for user in demo_cohort.DEMO_USERS:
