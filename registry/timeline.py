@@ -92,7 +92,7 @@ def build_timeline(
     episode_starts = {e.first_cr_on for e in episodes}
     for r in records["responses"]:
         kind = "cr" if r.category == "CR" else "response"
-        title = f"Response {r.category} (line {r.line.number})"
+        title = f"Response {r.category_abbreviation} (line {r.line.number})"
         if r.category == "CR" and r.assessed_on in episode_starts:
             title += " – start of a CR episode"
         entries.append(_entry(r, r.assessed_on, kind, title, r.get_method_display()))

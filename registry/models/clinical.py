@@ -234,7 +234,12 @@ class ResponseAssessment(FieldConstraintMixin, ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category} on {self.assessed_on:%d/%m/%Y} (line {self.line.number})"
+        on = f"{self.assessed_on:%d/%m/%Y}"
+        return f"{self.category_abbreviation} on {on} (line {self.line.number})"
+
+    @property
+    def category_abbreviation(self) -> str:
+        return Recist(self.category).abbreviation
 
     def clean(self) -> None:
         super().clean()

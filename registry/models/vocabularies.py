@@ -95,6 +95,11 @@ class Recist(models.TextChoices):
     NE = "NE", "Not evaluable (NE)"
     NON_CR_NON_PD = "non_CR_non_PD", "Non-CR/non-PD (non-measurable disease)"
 
+    @property
+    def abbreviation(self) -> str:
+        """What clinicians write in a note: CR, PR, SD, PD, NE or non-CR/non-PD."""
+        return "non-CR/non-PD" if self is Recist.NON_CR_NON_PD else self.value
+
 
 class AssessmentMethod(models.TextChoices):
     CT = "ct", "CT"

@@ -330,3 +330,13 @@ def test_upload_page_lists_every_error_and_offers_no_import(dm_client, patient):
     assert fields == [("metastatic_sites[1]", "category"), ("metastatic_sites[2]", "detected_on")]
     assert response.context.get("pending") is None
     assert not patient.metastaticsite_set.exists()
+
+
+def test_case_timeline_writes_responses_as_clinicians_do(dm_client, case_a):
+    response = case_a.records["responses"]
+    type(response).objects.filter(pk=response.pk).update(category="non_CR_non_PD")
+
+    page = dm_client.get(reverse("registry:patient-detail", args=[case_a.patient.registry_id]))
+
+    assert "Response non-CR/non-PD (line 1)" in page.content.decode()
+    assert "non_CR_non_PD" not in page.content.decode()
