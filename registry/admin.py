@@ -350,3 +350,8 @@ class RegistryUserAdmin(UserAdmin):
     """Users with their centres and registry-wide grant, edited in one place."""
 
     inlines = [CentreMembershipInline, RegistryWideGrantInline]
+
+    def has_delete_permission(self, request, obj=None):
+        """Accounts are deactivated ("Active" unticked), never deleted: deleting one would
+        erase its name from every audit row it wrote (PostgreSQL refuses that outright)."""
+        return False

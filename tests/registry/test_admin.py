@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from registry import services
 from registry.models import CentreMembership, Patient, TreatmentLine
 from registry.record_types import RECORD_TYPES
 
@@ -13,7 +14,7 @@ CLINICAL_ADMIN_MODELS = [rt.model for rt in RECORD_TYPES.values()] + [Patient]
 
 
 def admin_url(model, action, *args):
-    return reverse(f"admin:registry_{model._meta.model_name}_{action}", args=args)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
 
 
 @pytest.fixture
@@ -90,6 +91,27 @@ def test_nobody_deletes_a_patient_in_the_admin(client, staff_data_manager, case_
     response = client.post(admin_url(Patient, "delete", case_a.patient.pk), {"post": "yes"})
     assert response.status_code == 403
     assert Patient.objects.filter(pk=case_a.patient.pk).exists()
+
+
+def test_no_user_account_is_deleted_so_the_trail_keeps_its_authors(
+    client, admin_user, data_manager, case_a
+):
+    line = case_a.records["lines"]
+    line.agents = "anastrozole"
+    services.record_save(user=data_manager, record=line, reason="typo")
+    client.force_login(admin_user)
+    User = type(data_manager)
+
+    response = client.post(admin_url(User, "delete", data_manager.pk), {"post": "yes"})
+    bulk = client.post(
+        admin_url(User, "changelist"),
+        {"action": "delete_selected", "_selected_action": [data_manager.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 403
+    assert bulk.status_code == 200  # no such action: the list again, nothing done
+    assert User.objects.filter(pk=data_manager.pk).exists()
+    assert type(line).history.filter(history_user=data_manager).count() == 1
 
 
 def test_admin_edit_goes_through_the_rules_and_the_audit_trail(client, staff_data_manager, case_a):
