@@ -8,7 +8,7 @@ audit row in the same transaction, and refreshes the patient's derived summary.
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -58,6 +58,19 @@ def _attribute(instance: Model, user, reason: str) -> None:
     instance._change_reason = reason
 
 
+def _save(instance: Model) -> None:
+    """Save after `full_clean`; a clash with a row another writer committed in between
+    becomes the same field error `full_clean` would have given, not a server error."""
+    try:
+        with transaction.atomic():  # a savepoint: the write's transaction stays usable
+            instance.save()
+    except IntegrityError:
+        instance.full_clean()  # sees the other writer's row now, and names the field
+        raise ValidationError(
+            "Someone else saved a conflicting record at the same moment; reload and try again."
+        ) from None
+
+
 def _require_editable_patient(user, patient_id: int) -> None:
     if not access.patients(user, for_edit=True).filter(pk=patient_id).exists():
         raise PermissionDenied("You cannot change this patient's records.")
@@ -91,7 +104,7 @@ def patient_save(
         _claim_version(patient, expected_version)
         patient.full_clean()
         _attribute(patient, user, reason)
-        patient.save()
+        _save(patient)
         patient_summary_refresh(patient)
     return patient
 
@@ -122,7 +135,7 @@ def record_save(
         _claim_version(record, expected_version)
         record.full_clean()
         _attribute(record, user, reason)
-        record.save()
+        _save(record)
         if refresh_summary:
             patient_summary_refresh(record.patient)
     return record
@@ -177,7 +190,7 @@ def patient_move_centre(
             patient.record_number = record_number
         patient.full_clean()
         _attribute(patient, user, reason)
-        patient.save()
+        _save(patient)
     return patient
 
 
@@ -196,7 +209,7 @@ def board_meeting_save(
         _claim_version(meeting, expected_version)
         meeting.full_clean()
         _attribute(meeting, user, reason)
-        meeting.save()
+        _save(meeting)
         present = {a.specialty: a for a in meeting.attendance.all()}
         for code in set(present) - set(specialties):
             _attribute(present[code], user, reason)

@@ -108,3 +108,89 @@ def test_concurrent_saves_of_one_version_let_exactly_one_through(data_manager, l
     assert sorted(results) == ["conflict", "saved"]
     assert TreatmentLine.objects.get(pk=line.pk).version == 2
     assert TreatmentLine.history.filter(id=line.pk).count() == 2  # created + one change
+
+
+def run_while_another_transaction_holds(first, second) -> dict:
+    """`first` writes and keeps its transaction open while `second` runs (both past their
+    checks before either commits); what each returned or raised, by name."""
+    from django.db import transaction
+
+    outcomes = {}
+    first_wrote = threading.Event()
+
+    def run(name, write):
+        from django.db import connection as thread_connection
+
+        try:
+            with transaction.atomic():
+                outcomes[name] = write()
+                if name == "first":
+                    first_wrote.set()
+                    threading.Event().wait(0.5)  # commit only after the second has tried
+        except Exception as error:  # the outcome is what the test compares
+            outcomes[name] = error
+        finally:
+            first_wrote.set()
+            thread_connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("first", first)),
+        threading.Thread(target=lambda: (first_wrote.wait(), run("second", second))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL's row locks (PostgreSQL leg)",
+)
+def test_two_people_adding_the_same_site_at_once_get_one_site_and_one_field_error(
+    data_manager, colleague, line
+):
+    from registry.models import MetastaticSite
+
+    def add_bone_site(user):
+        site = MetastaticSite(
+            patient=line.patient, category="bone", detected_on="2018-03-01", confirmation="imaging"
+        )
+        return lambda: services.record_save(user=user, record=site)
+
+    outcomes = run_while_another_transaction_holds(
+        add_bone_site(data_manager), add_bone_site(colleague)
+    )
+
+    assert isinstance(outcomes["first"], MetastaticSite)
+    assert isinstance(outcomes["second"], services.ValidationError), outcomes["second"]
+    assert "category" in outcomes["second"].message_dict
+    assert MetastaticSite.objects.filter(patient=line.patient).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent writers need PostgreSQL's row locks (PostgreSQL leg)",
+)
+def test_two_imports_of_the_same_new_case_at_once_create_it_once(data_manager, colleague, line):
+    from registry import exchange
+    from registry.models import Patient
+
+    case = exchange.export_document(Patient.objects.filter(pk=line.patient.pk))["cases"][0]
+    case.update(registry_id="MBC-NEW77", record_number="R-NEW-77")
+
+    def import_case(user):
+        located = [exchange.Located(dict(case), "case 1 (MBC-NEW77)")]
+        return lambda: exchange.import_cases(located, user=user, dry_run=False, reason="test")
+
+    outcomes = run_while_another_transaction_holds(
+        import_case(data_manager), import_case(colleague)
+    )
+
+    assert outcomes["first"].ok
+    assert not outcomes["second"].ok, outcomes["second"]
+    assert outcomes["second"].errors[0].where.startswith("case 1 (MBC-NEW77)")
+    assert Patient.objects.filter(registry_id="MBC-NEW77").count() == 1
