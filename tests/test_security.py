@@ -130,3 +130,16 @@ def test_users_change_their_own_password_under_the_same_rules(client, data_manag
     data_manager.refresh_from_db()
     assert data_manager.check_password(new)
     assert client.get(reverse("registry:patient-list")).status_code == 200  # still logged in
+
+
+def test_log_in_never_redirects_to_another_site(client, data_manager):
+    response = client.post(
+        reverse("login") + "?next=https://registry.example.evil/phish",
+        {
+            "username": "dm_a",
+            "password": "correct horse battery staple",
+            "next": "https://registry.example.evil/phish",
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("home")
