@@ -427,12 +427,24 @@ def _form_class(model: type[Model], fields: list[str]) -> type[forms.ModelForm]:
 
 
 def _clean_input(values: dict, fields: list[str]) -> dict:
-    """Form data from JSON or table cells: None becomes empty, numbers stay as typed."""
+    """Form data from JSON or table cells, as a browser would send it: None becomes empty,
+    booleans and numbers their text as in CSV files (so a number where a date belongs is
+    refused as a date, not a crash); Excel's date cells stay dates."""
     data = {}
     for name in fields:
         value = values.get(name)
-        data[name] = "" if value is None else value
+        if value is None:
+            value = ""
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        data[name] = value
     return data
+
+
+def _not_single_values(values: dict, fields: list[str]) -> list[str]:
+    return [name for name in fields if isinstance(values.get(name), list | dict)]
 
 
 def _key_value(value) -> str:
@@ -468,6 +480,10 @@ class _CaseImporter:
         unknown = sorted(set(values) - set(fields) - {"responses", "meeting_date", "line_number"})
         if unknown:
             self.error(where, unknown[0], f"Unknown column(s): {', '.join(unknown)}.")
+            return None
+        if nested := _not_single_values(values, fields):
+            for name in nested:
+                self.error(where, name, "Expected one value here, not a list or an object.")
             return None
         instance = existing or model(**fixed)
         form = _form_class(model, fields)(data=_clean_input(values, fields), instance=instance)
