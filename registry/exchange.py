@@ -284,8 +284,10 @@ def read_document(document) -> list[Located]:
 def read_xlsx(content: bytes) -> list[Located]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
         raise ExchangeFileError(f"Not a readable XLSX workbook: {error}.") from None
+    _refuse_unsaved_formulas(workbook, formulas)
     tables = {}
     for sheet in workbook.worksheets:
         rows = list(sheet.iter_rows(values_only=True))
@@ -298,6 +300,26 @@ def read_xlsx(content: bytes) -> list[Located]:
             if any(v not in (None, "") for v in row)
         ]
     return tables_to_cases(tables)
+
+
+def _refuse_unsaved_formulas(values, formulas) -> None:
+    """A formula whose result the file does not hold would read as an empty cell, and an
+    import would then blank that field: refuse the file and say where."""
+    unsaved = [
+        f"sheet {sheet.title} row {formula.row} column {formula.column_letter}"
+        for sheet in formulas.worksheets
+        for formula_row, value_row in zip(
+            sheet.iter_rows(), values[sheet.title].iter_rows(values_only=True), strict=False
+        )
+        for formula, value in zip(formula_row, value_row, strict=False)
+        if formula.data_type == "f" and value is None
+    ]
+    if unsaved:
+        raise ExchangeFileError(
+            f"{', '.join(unsaved[:5])}{' and more' if len(unsaved) > 5 else ''}: a formula "
+            "without its result in the file. Type the values, or open and save the workbook "
+            "in a spreadsheet program so that the results are stored."
+        )
 
 
 def read_csv_files(files: dict[str, bytes]) -> list[Located]:

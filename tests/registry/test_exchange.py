@@ -220,3 +220,18 @@ def test_the_example_file_imports_cleanly(data_manager, centre_a):
         exchange.read_json(content), user=data_manager, dry_run=True, reason="example"
     )
     assert result.ok, result.errors
+
+
+def test_a_formula_without_its_result_refuses_the_file_and_says_where(data_manager, case_a):
+    content = exchange.tables_to_xlsx(
+        exchange.cases_to_tables(document_of(case_a.patient)["cases"])
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    workbook["treatment_lines"]["F2"] = "=DATE(2019,1,1)"  # written by a program: no result
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    with pytest.raises(exchange.ExchangeFileError) as refused:
+        exchange.read_xlsx(buffer.getvalue())
+
+    assert str(refused.value).startswith("sheet treatment_lines row 2 column F: a formula")
