@@ -265,6 +265,8 @@ def read_json(content: bytes) -> list[Located]:
         document = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ExchangeFileError(f"Not a JSON document: {error}.") from None
+    except RecursionError:
+        raise ExchangeFileError("Not a case file: its JSON is nested too deeply.") from None
     return read_document(document)
 
 

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from registry import exchange
@@ -235,3 +236,23 @@ def test_a_formula_without_its_result_refuses_the_file_and_says_where(data_manag
         exchange.read_xlsx(buffer.getvalue())
 
     assert str(refused.value).startswith("sheet treatment_lines row 2 column F: a formula")
+
+
+def test_json_nested_too_deeply_is_refused_everywhere_it_is_read(client, data_manager):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    api = APIClient()
+    api.force_authenticate(data_manager)
+    client.force_login(data_manager)
+    before = counts()
+
+    body = api.post("/api/import/", data=deep, content_type="application/json")
+    case = api.put("/api/cases/MBC-X1/", data=deep, content_type="application/json")
+    upload = api.post("/api/import/", {"file": SimpleUploadedFile("cases.json", deep)})
+    page = client.post(reverse("registry:import"), {"file": SimpleUploadedFile("c.json", deep)})
+
+    assert body.status_code == case.status_code == 400
+    assert body.json()["detail"] == "JSON parse error - nested too deeply."
+    assert upload.json()["file"] == ["Not a case file: its JSON is nested too deeply."]
+    assert page.status_code == 400
+    assert "nested too deeply" in page.content.decode()
+    assert counts() == before
