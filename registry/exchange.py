@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -283,7 +284,25 @@ def read_document(document) -> list[Located]:
     ]
 
 
+# Real case workbooks expand about 11-fold (the 300-case demo); a ZIP bomb far more.
+XLSX_MAX_EXPANSION = 25
+
+
+def _refuse_zip_bombs(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # openpyxl says what is wrong with it
+    if expanded > XLSX_MAX_EXPANSION * max(len(content), settings.IMPORT_MAX_BYTES):
+        raise ExchangeFileError(
+            f"This workbook unpacks to {expanded // (1024 * 1024)} MB, far more than case "
+            "tables do: it is not imported."
+        )
+
+
 def read_xlsx(content: bytes) -> list[Located]:
+    _refuse_zip_bombs(content)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(content), read_only=True)

@@ -3,6 +3,7 @@
 import copy
 import io
 import json
+import zipfile
 
 import openpyxl
 import pytest
@@ -256,3 +257,22 @@ def test_json_nested_too_deeply_is_refused_everywhere_it_is_read(client, data_ma
     assert page.status_code == 400
     assert "nested too deeply" in page.content.decode()
     assert counts() == before
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_case_tables_is_refused(settings, data_manager):
+    settings.IMPORT_MAX_BYTES = 1024 * 1024  # so the bomb below can stay small
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (30 * 1024 * 1024))
+    client = APIClient()
+    client.force_authenticate(data_manager)
+
+    response = client.post(
+        "/api/import/", {"file": SimpleUploadedFile("cases.xlsx", bomb.getvalue())}
+    )
+
+    assert len(bomb.getvalue()) < 100_000
+    assert response.status_code == 400
+    assert response.json()["file"] == [
+        "This workbook unpacks to 30 MB, far more than case tables do: it is not imported."
+    ]
