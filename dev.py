@@ -105,7 +105,8 @@ def pip_audit(python: str | Path, *args: str) -> tuple[dict | None, str]:
 
 def known_vulnerabilities(report: dict) -> list[str]:
     return [
-        f"{dependency['name']} {dependency['version']}: {', '.join([vuln['id'], *vuln['aliases']])}"
+        f"{dependency['name']} {dependency['version']}: "
+        f"{', '.join([vuln['id'], *vuln.get('aliases', [])])}"
         f" (fixed in {', '.join(vuln['fix_versions']) or 'no release yet'})"
         for dependency in report["dependencies"]
         for vuln in dependency.get("vulns", [])
