@@ -7,12 +7,14 @@ installed distribution.
 """
 
 import json
+import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib.metadata import version
+from importlib.metadata import distributions, version
 
 import pytest
+from packaging.utils import canonicalize_name
 
 import dev
 
@@ -128,3 +130,19 @@ def test_advisories_fail_even_when_unreachable_databases_are_allowed(flags):
 
     assert code == 1
     assert "numpy" in message
+
+
+def test_every_installed_distribution_is_pinned_at_its_installed_version():
+    """So the audited environment is exactly the one `requirements*.txt` rebuilds."""
+    pins = {}
+    for requirements in dev.ROOT.glob("requirements*.txt"):
+        for line in requirements.read_text().splitlines():
+            if match := re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?==(\S+)", line.strip()):
+                pins[canonicalize_name(match[1])] = match[2]
+    installed = {
+        canonicalize_name(d.metadata["Name"]): d.version
+        for d in distributions()
+        if d.metadata["Name"] != "pip"  # dev.py keeps pip itself current
+    }
+
+    assert installed == pins
