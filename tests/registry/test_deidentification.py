@@ -1,11 +1,16 @@
 """Analysts never receive a name, record number or birth date, on any page they can open."""
 
 import io
+import re
 import zipfile
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
+from registry.models import BoardMeeting, Patient
+from registry.record_types import RECORD_TYPES
+from tests.conftest import Case
 from tests.registry.test_url_access import EXPECTED, examples
 
 
@@ -22,7 +27,10 @@ def readable_text(response) -> str:
 
 
 def identifiers(case) -> list[str]:
-    p = case.patient
+    return patient_identifiers(case.patient)
+
+
+def patient_identifiers(p) -> list[str]:
     return [
         p.family_name,
         p.given_name,
@@ -90,3 +98,61 @@ def test_analyst_api_responses_carry_no_identifying_data(analyst, case_a, case_b
     for value in identifiers(case_a):
         assert value not in readable_text(export)
     assert read >= 40
+
+
+CENTRES = ("MIL", "TOR", "NAP")  # the demo network
+
+
+def record_slug(api_route: str) -> str | None:
+    """The record kind of a record's API detail route (its URL needs one of that kind)."""
+    if api_route.startswith("api:record-") and api_route.endswith("-detail"):
+        return api_route.removeprefix("api:record-").removesuffix("-detail")
+    return None
+
+
+def demo_case(patient) -> Case:
+    """A demo patient as the URL examples want it: one record of each kind it has."""
+    records = {}
+    for slug, kind in RECORD_TYPES.items():
+        record = kind.model.objects.filter(patient=patient).first()
+        if record is not None:
+            records[slug] = record
+    meeting = BoardMeeting.objects.filter(centre=patient.centre).first()
+    return Case(patient, records, meeting)
+
+
+@pytest.mark.django_db
+def test_no_analyst_response_names_any_demo_patient(client, django_user_model):
+    """The demo cohort, every analyst page, download and API answer, every patient's
+    identifiers; case pages and records of every third discussed patient."""
+    from rest_framework.test import APIClient
+
+    from tests.registry.test_api_access import EXPECTED as API_ROUTES
+    from tests.registry.test_api_access import url
+
+    call_command("seed_demo", patients=24, seed=5, stdout=io.StringIO())
+    patients = list(Patient.objects.order_by("registry_id"))
+    # As whole words: "Conti" is a demo family name and the start of "Continue treatment".
+    secrets = re.compile(
+        "|".join(rf"\b{re.escape(value)}\b" for p in patients for value in patient_identifiers(p))
+    )
+    discussed = [demo_case(p) for p in patients if p.casediscussion_set.exists()]
+    sample = [c for code in CENTRES for c in discussed if c.patient.centre.code == code][::3]
+    analyst = django_user_model.objects.get(username="analyst")
+    client.force_login(analyst)
+    api = APIClient()
+    api.force_authenticate(analyst)
+
+    urls = {reverse(n, kwargs=k) for n in EXPECTED for c in sample for k in examples(n, c)}
+    responses = [client.get(u) for u in sorted(urls)]
+    urls = {url(n, c) for n in API_ROUTES for c in sample if record_slug(n) in (None, *c.records)}
+    responses += [api.get(u) for u in sorted(urls)]
+    responses += [api.get("/api/export/", {"output": output}) for output in ("json", "xlsx")]
+
+    read = [r for r in responses if r.status_code == 200]
+    assert {c.patient.centre.code for c in sample} >= {"MIL", "TOR"}
+    assert len(read) >= 60
+    for response in read:
+        text = readable_text(response)
+        leaked = secrets.findall(text)
+        assert not leaked, (response.wsgi_request.get_full_path(), leaked[:3])
