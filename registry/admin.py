@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import access, services
+from .forms import AdministratorPasswordChangeForm
 from .models import (
     BoardAttendance,
     BoardMeeting,
@@ -350,6 +351,7 @@ class RegistryUserAdmin(UserAdmin):
     """Users with their centres and registry-wide grant, edited in one place."""
 
     inlines = [CentreMembershipInline, RegistryWideGrantInline]
+    change_password_form = AdministratorPasswordChangeForm
 
     def has_delete_permission(self, request, obj=None):
         """Accounts are deactivated ("Active" unticked), never deleted: deleting one would

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 
 from .models import (
@@ -20,9 +21,11 @@ from .models import (
     Patient,
     RegistryWideGrant,
 )
+from .models.accounts import role_history
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-NOT_COMPARED = {"created_at", "updated_at", "version"}
+NOT_COMPARED = {"created_at", "updated_at", "version", "date_joined"}
+User = get_user_model()
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,28 @@ def _label(model: type[Model], row) -> str:
     """A name for the record from the history row alone (no query per row)."""
     if model is Patient:
         return row.registry_id
+    if model is User:
+        return row.username
     return f"{model._meta.verbose_name} #{row.id}"
 
 
+def _roles_by_history_row(rows) -> dict[int, str]:
+    """An account's roles (groups) as each history row recorded them, in one query."""
+    snapshots = role_history().objects.filter(history_id__in=[row.history_id for row in rows])
+    roles = defaultdict(list)
+    for history_id, name in snapshots.values_list("history_id", "group__name").order_by(
+        "group__name"
+    ):
+        roles[history_id].append(name)
+    return {row.history_id: ", ".join(roles[row.history_id]) or "–" for row in rows}
+
+
 def _compared_fields(model: type[Model]):
+    tracked = {f.name for f in model.history.model.tracked_fields}  # no password hashes
     return [
-        f for f in model._meta.concrete_fields if f.name not in NOT_COMPARED and not f.primary_key
+        f
+        for f in model._meta.concrete_fields
+        if f.name in tracked and f.name not in NOT_COMPARED and not f.primary_key
     ]
 
 
@@ -71,6 +90,7 @@ def entries_for(history: QuerySet, model: type[Model]) -> list[AuditEntry]:
     """Audit entries of the given history rows, each diffed against the version before it."""
     rows = list(history.select_related("history_user").order_by("id", "history_date", "history_id"))
     fields = _compared_fields(model)
+    roles = _roles_by_history_row(rows) if model is User else {}
     previous_of_object: dict[int, object] = {}
     entries = []
     for row in rows:
@@ -88,6 +108,10 @@ def entries_for(history: QuerySet, model: type[Model]) -> list[AuditEntry]:
                             str(field.verbose_name), _display(field, old), _display(field, new)
                         )
                     )
+            if roles:
+                old_roles = roles[before.history_id] if before is not None else "–"
+                if roles[row.history_id] != old_roles:
+                    changes.append(FieldChange("roles", old_roles, roles[row.history_id]))
         entries.append(
             AuditEntry(
                 at=row.history_date,
@@ -127,7 +151,8 @@ def recent_changes(
 ) -> list[AuditEntry]:
     """The latest changes across the registry that these querysets let the user see.
 
-    Centres, memberships and grants are included: they decide who sees what.
+    Centres, memberships, grants and accounts (roles) are included: they decide who sees
+    and changes what.
     """
     patient_ids = patients.values("pk")
     sources: list[tuple[type[Model], QuerySet]] = [
@@ -137,6 +162,7 @@ def recent_changes(
         (Centre, Centre.history.all()),
         (CentreMembership, CentreMembership.history.all()),
         (RegistryWideGrant, RegistryWideGrant.history.all()),
+        (User, User.history.all()),
     ]
     sources += [
         (model, model.history.filter(patient_id__in=patient_ids)) for model in PATIENT_RECORD_MODELS

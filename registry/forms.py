@@ -1,6 +1,7 @@
 """Data-entry forms. They only collect and present; the rules live in the models."""
 
 from django import forms
+from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 
 from . import access
@@ -371,3 +372,17 @@ class AuditLogFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """The account's history says why it changed (the password itself is never kept)."""
+
+    def save(self, commit=True):
+        self.user._change_reason = "Password changed by its owner"
+        return super().save(commit)
+
+
+class AdministratorPasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        self.user._change_reason = "Password set by an administrator"
+        return super().save(commit)

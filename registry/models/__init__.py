@@ -1,3 +1,4 @@
+from . import accounts  # noqa: F401  (registers the account history)
 from .base import ClinicalRecord
 from .board import BoardAttendance, BoardMeeting, CaseDiscussion
 from .centres import Centre, CentreMembership, RegistryWideGrant

@@ -90,3 +90,69 @@ def test_centre_auditor_sees_only_its_centres_patients_in_the_log(client, centre
     shown = {e.object_repr for e in log if e.record_label == "Patient"}
     assert case_a.patient.registry_id in shown
     assert case_b.patient.registry_id not in shown
+
+
+def test_role_changes_are_in_the_trail_with_the_administrator(
+    client, auditor, admin_user, data_manager, synced_roles
+):
+    from django.contrib.auth.models import Group
+
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_change", args=[data_manager.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name not in ("password", "last_login", "date_joined", "user_permissions")
+    }
+    data |= {
+        "groups": [Group.objects.get(name="Auditors").pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("centre_memberships", "registry_wide_grant")
+            for key, value in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()
+        },
+    }
+
+    saved = client.post(url, data)
+    client.force_login(auditor)
+    log = entries(client.get(reverse("registry:audit-log"), {"user": admin_user.username}))
+
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    role_changes = [
+        (c.old, c.new)
+        for e in reversed(log)
+        if e.record_label == "User" and e.object_repr == "dm_a"
+        for c in e.changes
+        if c.field == "roles"
+    ]
+    # Django replaces a user's groups by removing, then adding: two steps in the trail.
+    assert role_changes == [("Data managers", "–"), ("–", "Auditors")]
+
+
+def test_password_changes_are_in_the_trail_without_the_password(client, data_manager):
+    client.force_login(data_manager)
+    old, new = "correct horse battery staple", "violet tumour board 2026"
+
+    client.post(
+        reverse("password_change"),
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
+
+    latest = type(data_manager).history.filter(id=data_manager.pk).first()
+    assert (latest.history_user, latest.history_change_reason) == (
+        data_manager,
+        "Password changed by its owner",
+    )
+    assert not hasattr(latest, "password")
+
+
+def test_logging_in_is_not_a_change_to_the_account(client, data_manager):
+    before = type(data_manager).history.filter(id=data_manager.pk).count()
+
+    client.post(reverse("login"), {"username": "dm_a", "password": "correct horse battery staple"})
+
+    assert "_auth_user_id" in client.session
+    assert type(data_manager).history.filter(id=data_manager.pk).count() == before

@@ -17,6 +17,7 @@ from registry.models import (
     PatientSummary,
     RegistryWideGrant,
 )
+from registry.models.accounts import role_history
 from registry.selectors import patient_data
 
 
@@ -74,7 +75,10 @@ class Command(BaseCommand):
             model.objects.all().delete()
             model.history.all().delete()
         PatientSummary.objects.all().delete()
-        get_user_model().objects.all().delete()
+        accounts = get_user_model()
+        accounts.objects.all().delete()
+        role_history().objects.all().delete()
+        accounts.history.all().delete()
 
     def _report(self, summary, seconds: float):
         data = patient_data(Patient.objects.all())
