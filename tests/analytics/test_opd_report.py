@@ -140,3 +140,14 @@ def test_log_rank_by_subtype_matches_the_hand_computation(report):
 def test_follow_up_from_opd_by_reverse_kaplan_meier(report):
     # Alive at last contact: O1 26, O2 22; O3 died at 10 (censors). Reverse S = 1/2 at 22.
     assert report["follow_up_from_opd"]["median"] == pytest.approx(months(day(8), day(30)))
+
+
+def test_page_says_when_the_cox_ratio_is_not_estimable():
+    from django.template.loader import render_to_string
+
+    log_rank = {"chi_square": 5.0, "df": 1, "p_value": 0.025}
+
+    page = render_to_string("analytics/_comparison.html", {"cmp": {"log_rank": log_rank}})
+
+    assert "Log-rank test: χ² = 5.00 (1 df)" in page
+    assert "Cox hazard ratio not estimable" in page
