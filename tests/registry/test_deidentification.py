@@ -122,6 +122,7 @@ def demo_case(patient) -> Case:
 
 
 @pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore::lifelines.exceptions.ConvergenceWarning")  # 24 patients
 def test_no_analyst_response_names_any_demo_patient(client, django_user_model):
     """The demo cohort, every analyst page, download and API answer, every patient's
     identifiers; case pages and records of every third discussed patient."""
