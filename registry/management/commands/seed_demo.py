@@ -41,18 +41,17 @@ class Command(BaseCommand):
     def handle(self, *args, seed, patients, reset, if_empty, **options):
         if patients < 1:
             raise CommandError("--patients must be at least 1.")
-        holds_data = Patient.objects.exists() or Centre.objects.exists()
         if reset:
             self._reset()
-        elif holds_data and if_empty:
+        elif Patient.objects.exists() or Centre.objects.exists():
+            if not if_empty:
+                raise CommandError(
+                    "The registry already holds data; seed_demo only fills an empty one "
+                    "(use --reset on a demo database)."
+                )
             self.stdout.write("The registry already holds data: kept (--reset renews the demo).")
             self._list_demo_users()
             return
-        elif holds_data:
-            raise CommandError(
-                "The registry already holds data; seed_demo only fills an empty one "
-                "(use --reset on a demo database)."
-            )
         started = time.monotonic()
         summary = demo_cohort.seed(seed=seed, patients=patients)
         self._report(summary, time.monotonic() - started)
