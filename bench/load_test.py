@@ -55,7 +55,7 @@ def free_port() -> int:
 SETUP = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
+from registry.services import api_token_issue
 from registry.access import Role
 from registry.models import Centre, CentreMembership
 from registry.roles import sync_roles
@@ -64,7 +64,8 @@ centre = Centre.objects.create(code="LOAD", name="Load test centre")
 user = get_user_model().objects.create_user("loader", password="not-used-load-test")
 user.groups.add(Group.objects.get(name=Role.DATA_MANAGER.value))
 CentreMembership.objects.create(user=user, centre=centre)
-print(Token.objects.create(user=user).key)
+issuer = get_user_model().objects.create_superuser("load-admin", password="not-used-load-test")
+print(api_token_issue(user=issuer, for_user=user, purpose="Load test")[1])
 """
 
 CHECK = """

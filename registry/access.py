@@ -56,8 +56,12 @@ def _has_registry_wide_grant(user) -> bool:
     return bool(roles(user) & {Role.AUDITOR, Role.ANALYST}) and hasattr(user, "registry_wide_grant")
 
 
+def sees_every_centre(user) -> bool:
+    return user.is_superuser or _has_registry_wide_grant(user)
+
+
 def visible_centres(user) -> QuerySet[Centre]:
-    if user.is_superuser or _has_registry_wide_grant(user):
+    if sees_every_centre(user):
         return Centre.objects.all()
     if not roles(user):
         return Centre.objects.none()

@@ -126,9 +126,9 @@ class ServiceSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return self._save(instance)
+        return self._save(instance, fields=list(validated_data))
 
-    def _save(self, instance):
+    def _save(self, instance, fields=None):
         request = self.context["request"]
         expected = expected_version(request)
         try:
@@ -138,12 +138,14 @@ class ServiceSerializer(serializers.ModelSerializer):
                     patient=instance,
                     reason=change_reason(request),
                     expected_version=expected,
+                    fields=fields,
                 )
             return services.record_save(
                 user=request.user,
                 record=instance,
                 reason=change_reason(request),
                 expected_version=expected,
+                fields=fields,
             )
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
@@ -318,16 +320,42 @@ class PatientViewSet(
             return PatientSerializer
         return DeidentifiedPatientSerializer
 
+    def filter_queryset(self, queryset):
+        # The list's filters (active patients by default) choose among patients; a registry
+        # ID in the URL names one, archived or not, so it can be read and restored.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     @extend_schema(
         request=inline_serializer("ArchiveRequest", {"reason": serializers.CharField()}),
-        responses={200: PatientSerializer},
+        responses={200: PatientSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        parameters=[IF_MATCH],
     )
     @action(detail=True, methods=["post"])
     def archive(self, request, registry_id=None):
         """Archive a patient: out of lists and reports, nothing deleted."""
-        patient = self.get_object()
-        services.patient_archive(
-            user=request.user, patient=patient, reason=str(request.data.get("reason", ""))
+        return self._archive_or_restore(request, services.patient_archive)
+
+    @extend_schema(
+        request=inline_serializer("RestoreRequest", {"reason": serializers.CharField()}),
+        responses={200: PatientSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, registry_id=None):
+        """Bring an archived patient back into lists and reports."""
+        return self._archive_or_restore(request, services.patient_restore)
+
+    def _archive_or_restore(self, request, service):
+        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        if not isinstance(reason, str):
+            raise ValidationError({"reason": ["Send the reason as text."]})
+        patient = service(
+            user=request.user,
+            patient=self.get_object(),
+            reason=reason,
+            expected_version=expected_version(request),
         )
         return Response(PatientSerializer(patient, context={"request": request}).data)
 
@@ -394,13 +422,17 @@ class CaseView(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={200: IMPORT_RESULT, 400: OpenApiTypes.OBJECT},
+        responses={200: IMPORT_RESULT, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("dry_run", bool), CHANGE_REASON],
     )
     def put(self, request, registry_id):
         """Create or update the case atomically; records are matched by natural keys."""
         if not isinstance(request.data, dict):
             raise ValidationError({"case": ["Send one case as a JSON object."]})
+        editable = access.patients(request.user, for_edit=True).filter(registry_id=registry_id)
+        if not editable.exists() and Patient.objects.filter(registry_id=registry_id).exists():
+            # Another centre's patient: not found, as for GET, rather than "not yours".
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         case = {**request.data, "registry_id": registry_id}
         result = exchange.import_cases(
             [exchange.Located(case, f"case {registry_id}")],

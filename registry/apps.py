@@ -13,3 +13,9 @@ class RegistryConfig(AppConfig):
 
         # Before any URL configuration loads: pages and API name patients this way.
         register_converter(RegistryIdConverter, "registry_id")
+
+        from simple_history.signals import pre_create_historical_record
+
+        from .models.trace import record_api_token
+
+        pre_create_historical_record.connect(record_api_token, dispatch_uid="api-token-trace")

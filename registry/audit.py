@@ -14,6 +14,7 @@ from django.db.models import Model, QuerySet
 
 from .models import (
     PATIENT_RECORD_MODELS,
+    ApiToken,
     BoardAttendance,
     BoardMeeting,
     Centre,
@@ -45,6 +46,7 @@ class AuditEntry:
     object_repr: str
     reason: str
     changes: tuple[FieldChange, ...]
+    via: str = ""
 
 
 def _display(field, value) -> str:
@@ -63,6 +65,8 @@ def _label(model: type[Model], row) -> str:
         return row.registry_id
     if model is User:
         return row.username
+    if model is ApiToken:
+        return f"{row.key_prefix}…"
     return f"{model._meta.verbose_name} #{row.id}"
 
 
@@ -86,9 +90,21 @@ def _compared_fields(model: type[Model]):
     ]
 
 
+def _via(row) -> str:
+    """The API token a change was made with: whoever issued it could have made it."""
+    token = getattr(row, "history_api_token", None)
+    if token is None:
+        return ""
+    issuer = token.issued_by.get_username() if token.issued_by else "unrecorded"
+    return f"API token {token.key_prefix}… issued by {issuer}"
+
+
 def entries_for(history: QuerySet, model: type[Model]) -> list[AuditEntry]:
     """Audit entries of the given history rows, each diffed against the version before it."""
-    rows = list(history.select_related("history_user").order_by("id", "history_date", "history_id"))
+    related = ["history_user"]
+    if hasattr(history.model, "history_api_token"):
+        related.append("history_api_token__issued_by")
+    rows = list(history.select_related(*related).order_by("id", "history_date", "history_id"))
     fields = _compared_fields(model)
     roles = _roles_by_history_row(rows) if model is User else {}
     previous_of_object: dict[int, object] = {}
@@ -122,6 +138,7 @@ def entries_for(history: QuerySet, model: type[Model]) -> list[AuditEntry]:
                 object_repr=_label(model, row),
                 reason=row.history_change_reason or "",
                 changes=tuple(changes),
+                via=_via(row),
             )
         )
         previous_of_object[row.id] = row
@@ -151,8 +168,8 @@ def recent_changes(
 ) -> list[AuditEntry]:
     """The latest changes across the registry that these querysets let the user see.
 
-    Centres, memberships, grants and accounts (roles) are included: they decide who sees
-    and changes what.
+    Centres, memberships, grants, accounts (roles) and API tokens are included: they decide
+    who sees and changes what.
     """
     patient_ids = patients.values("pk")
     sources: list[tuple[type[Model], QuerySet]] = [
@@ -163,6 +180,7 @@ def recent_changes(
         (CentreMembership, CentreMembership.history.all()),
         (RegistryWideGrant, RegistryWideGrant.history.all()),
         (User, User.history.all()),
+        (ApiToken, ApiToken.history.all()),
     ]
     sources += [
         (model, model.history.filter(patient_id__in=patient_ids)) for model in PATIENT_RECORD_MODELS

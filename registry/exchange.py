@@ -542,13 +542,16 @@ class _CaseImporter:
         try:
             with transaction.atomic():
                 if model is Patient:
-                    services.patient_save(user=self.user, patient=form.instance, reason=self.reason)
+                    services.patient_save(
+                        user=self.user, patient=form.instance, reason=self.reason, fields=fields
+                    )
                 else:
                     services.record_save(
                         user=self.user,
                         record=form.instance,
                         reason=self.reason,
                         refresh_summary=False,
+                        fields=fields,
                     )
         except ValidationError as error:
             for name, message in _messages(error):

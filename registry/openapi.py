@@ -19,6 +19,7 @@ ANSWERS = {
     "404": "Not found, or not in your centres.",
     "405": "Method not allowed here.",
     "409": "The record changed since the version sent in If-Match.",
+    "415": "The body's Content-Type is not one this operation reads (see its request body).",
 }
 
 
@@ -28,6 +29,8 @@ def add_error_responses(result, generator, request, public):
             codes = ["400", "401", "403", "404", "405"]
             if method in ("put", "patch"):
                 codes.append("409")
+            if "requestBody" in operation:
+                codes.append("415")
             for code in codes:
                 operation.setdefault("responses", {}).setdefault(
                     code, {**ERROR, "description": ANSWERS[code]}

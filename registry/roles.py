@@ -43,7 +43,9 @@ ROLE_PERMISSIONS = {
         for code in _codenames(("view", "add", "change", "delete"), CLINICAL_MODELS)
         if code != "delete_patient"
     ],
-    Role.AUDITOR: _codenames(("view",), CLINICAL_MODELS + AUDIT_MODELS + ("centre",)),
+    Role.AUDITOR: _codenames(
+        ("view",), CLINICAL_MODELS + AUDIT_MODELS + ("centre", "apitoken", "historicalapitoken")
+    ),
     Role.ANALYST: [],
 }
 

@@ -6,6 +6,8 @@ audit row in the same transaction, and refreshes the patient's derived summary.
 """
 
 import re
+import secrets
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -17,6 +19,7 @@ from .domain.oligoprogression import first_locoregional_opd
 from .domain.plausibility import course_warnings
 from .domain.response import cr_episodes, first_cr_date
 from .models import (
+    ApiToken,
     BoardAttendance,
     BoardMeeting,
     Centre,
@@ -38,18 +41,36 @@ class EditConflict(Exception):
         self.current = current
 
 
-def _claim_version(instance: Model, expected_version: int | None) -> None:
+def _claim_version(
+    instance: Model, expected_version: int | None, fields: Iterable[str] | None = None
+) -> list[str] | None:
     """Lock the stored row, refuse a stale edit, and give the save the next version.
 
     Call inside the write's transaction: the row lock makes two concurrent saves of one
-    record take turns, so the second sees the first's version and is refused.
+    record take turns, so the second sees the first's version and is refused. The
+    instance keeps the stored value of every field the write was not given (`fields`,
+    None for all editable ones), so an edit never writes back a value it merely read,
+    such as an archive date set a second earlier. Returns the columns to save (None
+    for a new row).
     """
     if instance.pk is None:
-        return
+        return None
     current = type(instance).objects.select_for_update().get(pk=instance.pk)
     if expected_version is not None and current.version != expected_version:
         raise EditConflict(current)
+    given = _given_fields(instance, fields)
+    for field in instance._meta.concrete_fields:
+        if field.name not in given and not field.primary_key:
+            setattr(instance, field.attname, getattr(current, field.attname))
     instance.version = current.version + 1
+    return [*given, "version", *(["updated_at"] if hasattr(instance, "updated_at") else [])]
+
+
+def _given_fields(instance: Model, fields: Iterable[str] | None) -> list[str]:
+    editable = [f.name for f in instance._meta.concrete_fields if f.editable and not f.primary_key]
+    if fields is None:
+        return editable
+    return [name for name in editable if name in set(fields)]
 
 
 def _attribute(instance: Model, user, reason: str) -> None:
@@ -58,12 +79,12 @@ def _attribute(instance: Model, user, reason: str) -> None:
     instance._change_reason = reason
 
 
-def _save(instance: Model) -> None:
+def _save(instance: Model, update_fields: list[str] | None = None) -> None:
     """Save after `full_clean`; a clash with a row another writer committed in between
     becomes the same field error `full_clean` would have given, not a server error."""
     try:
         with transaction.atomic():  # a savepoint: the write's transaction stays usable
-            instance.save()
+            instance.save(update_fields=update_fields)
     except IntegrityError:
         instance.full_clean()  # sees the other writer's row now, and names the field
         raise ValidationError(
@@ -90,9 +111,18 @@ def next_registry_id() -> str:
 
 
 def patient_save(
-    *, user, patient: Patient, reason: str = "", expected_version: int | None = None
+    *,
+    user,
+    patient: Patient,
+    reason: str = "",
+    expected_version: int | None = None,
+    fields: Iterable[str] | None = None,
 ) -> Patient:
-    """Create or update a patient; a new one without a registry ID gets the next free one."""
+    """Create or update a patient; a new one without a registry ID gets the next free one.
+
+    `fields` names what the edit changes (a form's or request's fields); the others keep
+    their stored values. The centre and the archive state have services of their own.
+    """
     if patient.pk:
         _require_editable_patient(user, patient.pk)
     elif not access.editable_centres(user).filter(pk=patient.centre_id).exists():
@@ -101,12 +131,25 @@ def patient_save(
         if not patient.registry_id:
             _lock_registry_ids()
             patient.registry_id = next_registry_id()
-        _claim_version(patient, expected_version)
+        if patient.pk:
+            fields = _without_moves(patient, fields)
+        update_fields = _claim_version(patient, expected_version, fields)
         patient.full_clean()
         _attribute(patient, user, reason)
-        _save(patient)
+        _save(patient, update_fields)
         patient_summary_refresh(patient)
     return patient
+
+
+def _without_moves(patient: Patient, fields: Iterable[str] | None) -> list[str]:
+    """An edit's fields less the centre and registry ID, which only a move changes."""
+    fields = list(_given_fields(patient, fields))
+    stored = Patient.objects.values("centre_id", "registry_id").get(pk=patient.pk)
+    if "centre" in fields and patient.centre_id != stored["centre_id"]:
+        raise ValidationError({"centre": "Only an administrator's move changes the centre."})
+    if "registry_id" in fields and patient.registry_id != stored["registry_id"]:
+        raise ValidationError({"registry_id": "A registry ID never changes."})
+    return [name for name in fields if name not in ("centre", "registry_id")]
 
 
 def _lock_registry_ids() -> None:
@@ -124,18 +167,21 @@ def record_save(
     reason: str = "",
     refresh_summary: bool = True,
     expected_version: int | None = None,
+    fields: Iterable[str] | None = None,
 ) -> Model:
     """Create or update a clinical record or case discussion of an editable patient.
 
     A writer of many records of one patient (an import, the demo) may pass
     refresh_summary=False and call `patient_summary_refresh` once, in the same transaction.
+    `fields` names what the edit changes; the others keep their stored values.
     """
     _require_editable_patient(user, record.patient_id)
     with transaction.atomic():
-        _claim_version(record, expected_version)
+        update_fields = _claim_version(record, expected_version, fields)
+        _require_editable_patient(user, record.patient_id)  # the stored patient, if kept
         record.full_clean()
         _attribute(record, user, reason)
-        _save(record)
+        _save(record, update_fields)
         if refresh_summary:
             patient_summary_refresh(record.patient)
     return record
@@ -151,46 +197,67 @@ def record_delete(*, user, record: Model, reason: str = "") -> None:
         patient_summary_refresh(patient)
 
 
-def patient_archive(*, user, patient: Patient, reason: str) -> Patient:
+def patient_archive(
+    *, user, patient: Patient, reason: str, expected_version: int | None = None
+) -> Patient:
     """Take a patient out of lists and reports; nothing is deleted."""
     _require_editable_patient(user, patient.pk)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the patient is archived."})
     with transaction.atomic():
+        update_fields = _claim_version(patient, expected_version, fields=())
+        if patient.archived_at is not None:
+            raise ValidationError(
+                f"{patient.registry_id} has been archived since "
+                f"{timezone.localtime(patient.archived_at):%d/%m/%Y %H:%M}."
+            )
         patient.archived_at = timezone.now()
         patient.archive_reason = reason
         _attribute(patient, user, reason)
-        patient.save(update_fields=["archived_at", "archive_reason", "updated_at"])
+        patient.save(update_fields=[*update_fields, "archived_at", "archive_reason"])
     return patient
 
 
-def patient_restore(*, user, patient: Patient, reason: str) -> Patient:
+def patient_restore(
+    *, user, patient: Patient, reason: str, expected_version: int | None = None
+) -> Patient:
     _require_editable_patient(user, patient.pk)
     with transaction.atomic():
+        update_fields = _claim_version(patient, expected_version, fields=())
+        if patient.archived_at is None:
+            raise ValidationError(f"{patient.registry_id} is not archived.")
         patient.archived_at = None
         patient.archive_reason = ""
         _attribute(patient, user, reason or "Restored from the archive")
-        patient.save(update_fields=["archived_at", "archive_reason", "updated_at"])
+        patient.save(update_fields=[*update_fields, "archived_at", "archive_reason"])
     return patient
 
 
 def patient_move_centre(
-    *, user, patient: Patient, centre: Centre, reason: str, record_number: str = ""
+    *,
+    user,
+    patient: Patient,
+    centre: Centre,
+    reason: str,
+    record_number: str = "",
+    expected_version: int | None = None,
 ) -> Patient:
     """The patient changed hospital: same registry ID and history, new centre."""
     if not user.is_superuser:
         raise PermissionDenied("Only an administrator can move a patient to another centre.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the patient moves to another centre."})
-    if centre.pk == patient.centre_id:
-        raise ValidationError({"centre": "The patient is already followed by this centre."})
     with transaction.atomic():
+        moved = ["centre", *(["record_number"] if record_number else [])]
+        update_fields = _claim_version(patient, expected_version, fields=())
+        if centre.pk == patient.centre_id:
+            raise ValidationError({"centre": "The patient is already followed by this centre."})
         patient.centre = centre
         if record_number:
             patient.record_number = record_number
         patient.full_clean()
         _attribute(patient, user, reason)
-        _save(patient)
+        _save(patient, [*update_fields, *moved])
     return patient
 
 
@@ -201,15 +268,16 @@ def board_meeting_save(
     specialties: list[str],
     reason: str = "",
     expected_version: int | None = None,
+    fields: Iterable[str] | None = None,
 ) -> BoardMeeting:
     """Save a meeting and exactly the given attending specialties."""
     if not access.editable_centres(user).filter(pk=meeting.centre_id).exists():
         raise PermissionDenied("You cannot organise this centre's board.")
     with transaction.atomic():
-        _claim_version(meeting, expected_version)
+        update_fields = _claim_version(meeting, expected_version, fields)
         meeting.full_clean()
         _attribute(meeting, user, reason)
-        _save(meeting)
+        _save(meeting, update_fields)
         present = {a.specialty: a for a in meeting.attendance.all()}
         for code in set(present) - set(specialties):
             _attribute(present[code], user, reason)
@@ -255,3 +323,37 @@ def patient_summaries_refresh_all(batch_size: int = 500) -> int:
         with transaction.atomic():
             patient_summary_refresh(*Patient.objects.filter(pk__in=ids[start : start + batch_size]))
     return len(ids)
+
+
+def api_token_issue(*, user, for_user, purpose: str) -> tuple[ApiToken, str]:
+    """An administrator issues a token; the key is returned once and stored as a digest."""
+    if not user.is_superuser:
+        raise PermissionDenied("Only an administrator can issue API tokens.")
+    if not purpose.strip():
+        raise ValidationError({"purpose": "Say what the token is for."})
+    key = secrets.token_hex(20)
+    token = ApiToken(
+        user=for_user,
+        key_digest=ApiToken.digest(key),
+        key_prefix=key[:8],
+        purpose=purpose,
+        issued_by=user,
+    )
+    with transaction.atomic():
+        token.full_clean()
+        _attribute(token, user, f"Issued to {for_user}: {purpose}")
+        token.save()
+    return token, key
+
+
+def api_token_revoke(*, user, token: ApiToken, reason: str = "") -> ApiToken:
+    if not user.is_superuser:
+        raise PermissionDenied("Only an administrator can revoke API tokens.")
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.revoked_by = user
+            _attribute(token, user, reason or "Revoked")
+            token.save(update_fields=["revoked_at", "revoked_by"])
+    return token

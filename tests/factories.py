@@ -181,3 +181,11 @@ class CaseDiscussionFactory(PatientRecordFactory):
         BoardMeetingFactory, centre=factory.SelfAttribute("..patient.centre")
     )
     question = "Is breast surgery indicated for the locoregional progression?"
+
+
+def api_key_for(user) -> str:
+    """A working API key for the user, issued by an administrator as in production."""
+    from registry.services import api_token_issue
+
+    issuer = UserFactory(is_superuser=True, is_staff=True)
+    return api_token_issue(user=issuer, for_user=user, purpose="Tests")[1]

@@ -22,7 +22,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import (
     ignored_auth,
     negative_data_rejection,
@@ -30,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
+from tests.factories import api_key_for
 
 schema = schemathesis.openapi.from_dict(
     json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
@@ -43,7 +43,7 @@ def token(db, data_manager, case_a, case_b):
     # Django's own test client does (on PostgreSQL closing it would end the test transaction).
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=data_manager).key
+    yield api_key_for(data_manager)
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
@@ -55,6 +55,7 @@ SOAK_EXAMPLES = int(os.environ.get("API_FUZZ_SOAK", "0"))
 @settings(
     max_examples=SOAK_EXAMPLES or 12,
     derandomize=not SOAK_EXAMPLES,
+    database=None,  # no replay of examples saved by an earlier run: the same cases every run
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )

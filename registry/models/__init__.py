@@ -1,4 +1,5 @@
 from . import accounts  # noqa: F401  (registers the account history)
+from .accounts import ApiToken
 from .base import ClinicalRecord
 from .board import BoardAttendance, BoardMeeting, CaseDiscussion
 from .centres import Centre, CentreMembership, RegistryWideGrant
@@ -18,6 +19,7 @@ from .summary import PatientSummary
 
 __all__ = [
     "CLINICAL_RECORD_MODELS",
+    "ApiToken",
     "BoardAttendance",
     "BoardMeeting",
     "CaseDiscussion",

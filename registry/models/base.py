@@ -2,9 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from registry.domain.rules import event_date_error
+
+from .trace import audited
 
 
 class FieldConstraintMixin:
@@ -45,7 +46,7 @@ class ClinicalRecord(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(inherit=True)
+    history = audited(inherit=True)
 
     event_date_fields: tuple[str, ...] = ()
 

@@ -2,9 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from .base import ClinicalRecord, FieldConstraintMixin
+from .trace import audited
 from .vocabularies import RecommendationCategory, Specialty
 
 
@@ -21,7 +21,7 @@ class BoardMeeting(FieldConstraintMixin, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["-held_on", "centre__code"]
@@ -43,7 +43,7 @@ class BoardAttendance(models.Model):
 
     meeting = models.ForeignKey(BoardMeeting, on_delete=models.CASCADE, related_name="attendance")
     specialty = models.CharField(max_length=20, choices=Specialty.choices)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["specialty"]

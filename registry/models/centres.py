@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from .trace import audited
 
 
 class Centre(models.Model):
@@ -16,7 +17,7 @@ class Centre(models.Model):
         help_text="Short code shown on every case and in the analysis datasets, e.g. MIL1.",
     )
     name = models.CharField(max_length=200)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["code"]
@@ -32,7 +33,7 @@ class CentreMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="centre_memberships"
     )
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="memberships")
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         constraints = [
@@ -50,7 +51,7 @@ class RegistryWideGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_wide_grant"
     )
     reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     def __str__(self) -> str:
         return f"Registry-wide access for {self.user}"

@@ -3,11 +3,11 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from registry.domain.dates import age_in_completed_years
 from registry.domain.rules import event_date_error
 
+from .trace import audited
 from .vocabularies import Histology, Presentation, Sex, VitalStatus
 
 REGISTRY_ID_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,19}$"
@@ -70,7 +70,7 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = audited()
 
     objects = PatientQuerySet.as_manager()
 

@@ -44,6 +44,7 @@ class MeetingFormMixin(DataManagerRequiredMixin, ServiceFormMixin):
             specialties=form.cleaned_data["specialties"],
             reason=form.change_reason,
             expected_version=form.expected_version,
+            fields=form.fields,
         )
         messages.success(self.request, f"{meeting} saved.")
         return meeting
@@ -135,6 +136,7 @@ class DecisionUpdateView(DataManagerRequiredMixin, ServiceFormMixin, UpdateView)
             record=form.instance,
             reason=form.change_reason,
             expected_version=form.expected_version,
+            fields=form.fields,
         )
         messages.success(self.request, f"Decision for {discussion.patient} saved.")
         return discussion

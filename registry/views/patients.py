@@ -110,6 +110,7 @@ class PatientUpdateView(DataManagerRequiredMixin, ServiceFormMixin, UpdateView):
             patient=form.instance,
             reason=form.change_reason,
             expected_version=form.expected_version,
+            fields=form.fields,
         )
         messages.success(self.request, f"Patient {patient.registry_id} saved.")
         return patient

@@ -57,6 +57,7 @@ class RecordFormMixin(PatientRecordMixin, ServiceFormMixin):
             record=form.instance,
             reason=form.change_reason,
             expected_version=form.expected_version,
+            fields=form.fields,
         )
         messages.success(self.request, f"{self.record_type.label.capitalize()} saved.")
         return record

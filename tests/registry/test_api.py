@@ -1,10 +1,10 @@
 """The API end to end: a script's journey, roles, centres, and errors as JSON."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from registry.models import Patient, TreatmentLine
+from tests.factories import api_key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,7 @@ NEW_PATIENT = {
 
 def api(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
     return client
 
 

@@ -19,6 +19,7 @@ EXPECTED = {
     "api:patient-detail": READ,
     "api:case": READ,
     "api:patient-archive": POST_ONLY,
+    "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
     "api:report": REPORT,
     **{f"api:record-{slug}-list": OPEN for slug in RECORD_TYPES},
@@ -37,7 +38,7 @@ def api_url_names() -> set[str]:
 
 
 def url(name: str, case) -> str:
-    if name in ("api:patient-detail", "api:patient-archive", "api:case"):
+    if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
         return reverse(name, args=[case.patient.registry_id])
     if name.endswith("-detail"):
         slug = name.removeprefix("api:record-").removesuffix("-detail")

@@ -109,6 +109,7 @@ def test_role_changes_are_in_the_trail_with_the_administrator(
         "groups": [Group.objects.get(name="Auditors").pk],
         "date_joined_0": "2026-01-01",
         "date_joined_1": "09:00:00",
+        "change_reason": "Moves to the audit team",
         **{
             f"{prefix}-{key}": value
             for prefix in ("centre_memberships", "registry_wide_grant")
@@ -130,6 +131,7 @@ def test_role_changes_are_in_the_trail_with_the_administrator(
     ]
     # Django replaces a user's groups by removing, then adding: two steps in the trail.
     assert role_changes == [("Data managers", "–"), ("–", "Auditors")]
+    assert {e.reason for e in log if e.object_repr == "dm_a"} == {"Moves to the audit team"}
 
 
 def test_password_changes_are_in_the_trail_without_the_password(client, data_manager):

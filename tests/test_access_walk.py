@@ -1,0 +1,238 @@
+"""A walk of every URL the registry serves, as a user of another centre.
+
+Every admin URL of every registered model, every API route and every page that names an
+object is requested, with every method it could take, by a data manager (made staff, so
+the admin's own gate is what keeps them out), a centre-limited auditor (staff) and a
+centre-limited analyst, all of centre A, about centre B's objects. For each request:
+
+- the answer is the one the same URL gets for an object that does not exist (so nothing
+  tells another centre's object from a missing one), and never a server error;
+- the answer names none of centre B's identifiers;
+- afterwards, no row of centre B and no audit row has changed.
+
+The URLs come from the URL configuration and the admin's registry, so a new route or a
+newly registered model is walked without anyone adding it here; a model without an
+example object fails `test_every_admin_model_has_an_example`.
+"""
+
+import re
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.forms.models import model_to_dict
+from django.urls import get_resolver, reverse
+from rest_framework.test import APIClient
+
+from registry import services
+from registry.access import Role
+from registry.models import ApiToken, Centre, CentreMembership, Patient, RegistryWideGrant
+from registry.record_types import RECORD_TYPES
+from tests.factories import UserFactory
+from tests.registry.test_api_access import EXPECTED as API_RULES
+from tests.registry.test_api_access import url as api_url
+from tests.registry.test_url_access import EXPECTED as PAGE_RULES
+from tests.registry.test_url_access import examples as page_examples
+
+pytestmark = pytest.mark.django_db
+
+MISSING_PK = 987654
+MISSING_REGISTRY_ID = "MBC-Z99999"
+CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+WALKERS = ("data_manager", "auditor", "analyst")
+
+
+@pytest.fixture
+def walkers(synced_roles, centre_a):
+    return {
+        "data_manager": UserFactory(
+            username="walk_dm", role=Role.DATA_MANAGER, centres=[centre_a], is_staff=True
+        ),
+        "auditor": UserFactory(
+            username="walk_auditor", role=Role.AUDITOR, centres=[centre_a], is_staff=True
+        ),
+        "analyst": UserFactory(username="walk_analyst", role=Role.ANALYST, centres=[centre_a]),
+    }
+
+
+@pytest.fixture
+def foreign(case_a, case_b, dm_b, admin_user):
+    """Centre B's objects, one of every model the admin shows."""
+    token, _ = services.api_token_issue(user=admin_user, for_user=dm_b, purpose="walk")
+    objects = {rt.model: case_b.records[slug] for slug, rt in RECORD_TYPES.items()}
+    objects |= {
+        Patient: case_b.patient,
+        type(case_b.meeting): case_b.meeting,
+        Centre: case_b.patient.centre,
+        CentreMembership: CentreMembership.objects.get(user=dm_b),
+        RegistryWideGrant: RegistryWideGrant.objects.create(user=dm_b, reason="walk"),
+        type(dm_b): dm_b,
+        Group: Group.objects.get(name=Role.DATA_MANAGER.value),
+        ApiToken: token,
+        AccessAttempt: AccessAttempt.objects.create(username="dm_b", failures_since_start=1),
+        AccessLog: AccessLog.objects.create(username="dm_b"),
+        AccessFailureLog: AccessFailureLog.objects.create(username="dm_b", locked_out=False),
+    }
+    return objects
+
+
+def identifiers(case) -> list[str]:
+    """What must never reach a user of another centre (the registry ID may be in the URL)."""
+    return [case.patient.family_name, case.patient.record_number]
+
+
+def snapshot(objects) -> tuple:
+    """Every audit row of the registry, and the foreign objects' stored values."""
+    history_counts = {
+        model._meta.label: model.objects.count()
+        for model in apps.get_app_config("registry").get_models()
+        if model.__name__.startswith("Historical")
+    }
+    values = {
+        model._meta.label: model_to_dict(type(obj).objects.get(pk=obj.pk))
+        for model, obj in objects.items()
+        if model not in (ApiToken, AccessAttempt, AccessLog, AccessFailureLog)
+    }
+    return history_counts, values
+
+
+def fill(route: str, values: dict) -> str:
+    return "/" + CONVERTER.sub(lambda m: str(values[m["name"]]), route)
+
+
+def admin_urls(model, model_admin, obj) -> list[tuple[str, str]]:
+    """(URL for the object, the same URL for a missing object), for every admin route."""
+    version = obj.history.first().history_id if hasattr(obj, "history") else 1
+    pairs = []
+    prefix = f"admin/{model._meta.app_label}/{model._meta.model_name}/"
+    for pattern in model_admin.get_urls():
+        route = str(pattern.pattern)
+        names = {m["name"] for m in CONVERTER.finditer(route)}
+        if not names & {"object_id", "pk", "id"}:
+            continue  # lists and add forms name no object; the role matrix covers them
+        real = {"object_id": obj.pk, "pk": obj.pk, "id": obj.pk, "version_id": version}
+        missing = {**real, "object_id": MISSING_PK, "pk": MISSING_PK, "id": MISSING_PK}
+        pairs.append((fill(prefix + route, real), fill(prefix + route, missing)))
+    return pairs
+
+
+def test_every_admin_model_has_an_example(foreign):
+    assert set(admin.site._registry) <= set(foreign)
+
+
+def _form_data(obj) -> dict:
+    """What an attacker would post: the object's own values with one text changed."""
+    data = {
+        k: v for k, v in model_to_dict(obj).items() if v is not None and not isinstance(v, list)
+    }
+    text = next((k for k, v in data.items() if isinstance(v, str) and k != "password"), None)
+    if text:
+        data[text] = "changed by the walk"
+    return {**data, "change_reason": "walk", "reason": "walk", "post": "yes"}
+
+
+def _without_ids(url: str) -> str:
+    return re.sub(r"/\d+/", "/N/", url.split("?")[0])
+
+
+def _assert_like_missing(responses, case_b, *, creates_when_missing=()):
+    """`creates_when_missing`: routes where a free ID is a creation (PUT of a whole case
+    under the registry ID it names): there the foreign ID must be a plain 404."""
+    for label, (real, missing) in responses.items():
+        assert real.status_code < 500, label
+        if label in creates_when_missing:
+            refused_for_everyone = missing.status_code in (401, 403)
+            assert real.status_code == (missing.status_code if refused_for_everyone else 404)
+        else:
+            assert real.status_code == missing.status_code, (label, real.status_code, missing)
+        if real.status_code in (301, 302):
+            assert _without_ids(real.url) == _without_ids(missing.url), label
+        body = real.content.decode(errors="replace")
+        for identifier in identifiers(case_b):
+            assert identifier not in body, (label, identifier)
+
+
+@pytest.mark.parametrize("kind", WALKERS)
+def test_the_admin_answers_for_another_centres_objects_as_for_missing_ones(
+    client, walkers, foreign, case_b, kind
+):
+    client.force_login(walkers[kind])
+    before = snapshot(foreign)
+    responses = {}
+    for model, model_admin in admin.site._registry.items():
+        obj = foreign[model]
+        for real, missing in admin_urls(model, model_admin, obj):
+            responses[f"GET {real}"] = (client.get(real), client.get(missing))
+            data = _form_data(obj)
+            responses[f"POST {real}"] = (client.post(real, data), client.post(missing, data))
+
+    _assert_like_missing(responses, case_b)
+    assert snapshot(foreign) == before
+
+
+def _missing_twin(kwargs: dict) -> dict:
+    return {
+        key: MISSING_REGISTRY_ID if key == "registry_id" else MISSING_PK if key == "pk" else value
+        for key, value in kwargs.items()
+    }
+
+
+@pytest.mark.parametrize("kind", WALKERS)
+def test_every_page_answers_for_another_centres_objects_as_for_missing_ones(
+    client, walkers, foreign, case_b, kind
+):
+    client.force_login(walkers[kind])
+    before = snapshot(foreign)
+    responses = {}
+    for name in sorted(PAGE_RULES):
+        for kwargs in page_examples(name, case_b):
+            if not {"registry_id", "pk"} & set(kwargs):
+                continue
+            real, missing = (
+                reverse(name, kwargs=kwargs),
+                reverse(name, kwargs=_missing_twin(kwargs)),
+            )
+            responses[f"GET {real}"] = (client.get(real), client.get(missing))
+            data = {"reason": "walk", "notes": "changed by the walk"}
+            responses[f"POST {real}"] = (client.post(real, data), client.post(missing, data))
+
+    _assert_like_missing(responses, case_b)
+    assert snapshot(foreign) == before
+
+
+def _names_an_object(name: str) -> bool:
+    api = get_resolver().namespace_dict["api"][1]
+    (_, parameters), *_ = api.reverse_dict.getlist(name.removeprefix("api:"))[0][0]
+    return bool(parameters)
+
+
+def _api_missing(name: str, real: str, case_b) -> str:
+    if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
+        return real.replace(case_b.patient.registry_id, MISSING_REGISTRY_ID)
+    return re.sub(r"/\d+/$", f"/{MISSING_PK}/", real)
+
+
+@pytest.mark.parametrize("kind", WALKERS)
+def test_every_api_route_answers_for_another_centres_objects_as_for_missing_ones(
+    walkers, foreign, case_b, kind
+):
+    client = APIClient()
+    client.force_authenticate(walkers[kind])
+    before = snapshot(foreign)
+    responses = {}
+    for name in sorted(filter(_names_an_object, API_RULES)):
+        real = api_url(name, case_b)
+        missing = _api_missing(name, real, case_b)
+        body = {"notes": "changed by the walk", "given_name": "Walk", "reason": "walk"}
+        for method in ("get", "post", "put", "patch", "delete"):
+            call = getattr(client, method)
+            responses[f"{method.upper()} {real}"] = (
+                call(real, body, format="json") if method != "get" else call(real),
+                call(missing, body, format="json") if method != "get" else call(missing),
+            )
+
+    case_put = f"PUT {reverse('api:case', args=[case_b.patient.registry_id])}"
+    _assert_like_missing(responses, case_b, creates_when_missing={case_put})
+    assert snapshot(foreign) == before
