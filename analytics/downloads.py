@@ -5,6 +5,8 @@ import json
 
 import pandas as pd
 
+from registry.spreadsheets import formula_safe
+
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -13,22 +15,7 @@ CONTENT_TYPES = {
 
 
 def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Spreadsheets run text starting with = + - @ as a formula: make it text again."""
-
-    def neutralise(value):
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _numeric(value):
-            return "'" + value
-        return value
-
-    return frame.map(neutralise)
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return frame.map(formula_safe)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

