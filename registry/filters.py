@@ -7,6 +7,7 @@ from django.http import QueryDict
 
 from . import access
 from .domain.biology import Subtype
+from .domain.identifiers import canonical_record_number
 from .models import CaseDiscussion, MetastaticSite, Patient, TreatmentLine
 from .models.vocabularies import Presentation, RegimenCategory, SiteCategory
 
@@ -96,7 +97,7 @@ class PatientFilter(django_filters.FilterSet):
         value = value.strip()
         condition = Q(registry_id__icontains=value)
         if self.searches_record_number:
-            condition |= Q(record_number__iexact=value)
+            condition |= Q(record_number=canonical_record_number(value))
         return queryset.filter(condition)
 
     def with_site(self, queryset, name, value):

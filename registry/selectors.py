@@ -41,6 +41,7 @@ class PatientData:
     course: PatientCourse
     primary_diagnosis: object
     receptors: tuple[biology.Receptors, ...]
+    birth_date: object = None
 
     @property
     def subtype(self) -> biology.Subtype:
@@ -62,7 +63,7 @@ def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
     """Course and biology of every patient of the queryset: one query per record table."""
     ids = patients.values("pk")
     base = patients.values_list(
-        "pk", "mbc_diagnosis_date", "presentation", "primary_diagnosis_date"
+        "pk", "mbc_diagnosis_date", "presentation", "primary_diagnosis_date", "birth_date"
     )
     lines = _grouped(
         TreatmentLine.objects.filter(patient__in=ids),
@@ -92,7 +93,7 @@ def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
     )
 
     result = {}
-    for pk, mbc_diagnosis, presentation, primary_diagnosis in base:
+    for pk, mbc_diagnosis, presentation, primary_diagnosis, birth_date in base:
         patient_lines = tuple(
             Line(number, regimen, start, end, maintenance)
             for number, regimen, start, end, maintenance in lines[pk]
@@ -126,6 +127,7 @@ def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
             course=course,
             primary_diagnosis=primary_diagnosis,
             receptors=tuple(biology.Receptors(*row) for row in receptors[pk]),
+            birth_date=birth_date,
         )
     return result
 
@@ -164,7 +166,10 @@ def case_overview(patient: Patient) -> CaseOverview:
     data = patient_data(Patient.objects.filter(pk=patient.pk))[patient.pk]
     episodes = cr_episodes(data.course)
     warnings = course_warnings(
-        data.course, primary_diagnosis=data.primary_diagnosis, receptors=list(data.receptors)
+        data.course,
+        primary_diagnosis=data.primary_diagnosis,
+        receptors=list(data.receptors),
+        birth_date=data.birth_date,
     )
     return CaseOverview(
         patient=patient,

@@ -310,6 +310,7 @@ def patient_summary_refresh(*patients: Patient) -> None:
                         item.course,
                         primary_diagnosis=item.primary_diagnosis,
                         receptors=list(item.receptors),
+                        birth_date=item.birth_date,
                     )
                 ),
             },

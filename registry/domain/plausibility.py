@@ -2,7 +2,7 @@
 
 from .biology import Her2Status, Receptors, her2_status
 from .course import PatientCourse
-from .rules import CaseWarning, presentation_warning
+from .rules import CaseWarning, age_warning, presentation_warning
 
 
 def course_warnings(
@@ -10,8 +10,12 @@ def course_warnings(
     *,
     primary_diagnosis,
     receptors: list[Receptors],
+    birth_date=None,
 ) -> list[CaseWarning]:
     warnings: list[CaseWarning] = []
+    message = age_warning(birth_date, course.mbc_diagnosis)
+    if message:
+        warnings.append(CaseWarning(message, "patient"))
     message = presentation_warning(course.presentation, primary_diagnosis, course.mbc_diagnosis)
     if message:
         warnings.append(CaseWarning(message, "patient"))

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 PRESENTATION_GAP_DAYS = 90
+# Born before 1900 is a typing error (0001-01-01, 1899-12-31), not a patient.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+PLAUSIBLE_AGE_AT_MBC = range(18, 101)
 
 
 def event_date_error(day: date | None, *, birth: date | None, death: date | None) -> str | None:
@@ -22,6 +25,21 @@ def event_date_error(day: date | None, *, birth: date | None, death: date | None
     if death and day > death:
         return f"This date is after the patient's death ({death:%d/%m/%Y})."
     return None
+
+
+def age_warning(birth: date | None, mbc_diagnosis: date | None) -> str | None:
+    """Outside 18-100 years at the MBC diagnosis: possible, but most often a typing error."""
+    if not (birth and mbc_diagnosis):
+        return None
+    from .dates import age_in_completed_years
+
+    age = age_in_completed_years(birth, mbc_diagnosis)
+    if age in PLAUSIBLE_AGE_AT_MBC:
+        return None
+    return (
+        f"Aged {age} at the MBC diagnosis: check the birth date ({birth:%d/%m/%Y}) and the "
+        "diagnosis dates."
+    )
 
 
 def presentation_warning(

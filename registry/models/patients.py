@@ -5,12 +5,27 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from registry.domain.dates import age_in_completed_years
-from registry.domain.rules import event_date_error
+from registry.domain.identifiers import canonical_record_number, record_number_error
+from registry.domain.rules import EARLIEST_BIRTH_DATE, event_date_error
 
 from .trace import audited
 from .vocabularies import Histology, Presentation, Sex, VitalStatus
 
 REGISTRY_ID_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,19}$"
+
+
+class RecordNumberField(models.CharField):
+    """Stored in its canonical form (domain/identifiers.py): forms, API and imports alike."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return canonical_record_number(value) if isinstance(value, str) else value
+
+    def validate(self, value, model_instance):
+        super().validate(value, model_instance)
+        message = record_number_error(value)
+        if message:
+            raise ValidationError(message, code="invalid")
 
 
 class PatientQuerySet(models.QuerySet):
@@ -38,10 +53,11 @@ class Patient(models.Model):
         related_name="patients",
         help_text="The centre whose tumour board follows the case.",
     )
-    record_number = models.CharField(
+    record_number = RecordNumberField(
         "hospital record number",
         max_length=40,
-        help_text="The centre's own medical record number (identifying).",
+        help_text="The centre's own medical record number (identifying); stored in capitals, "
+        "so TOR-1 and tor-1 are one number.",
     )
     family_name = models.CharField(max_length=100)
     given_name = models.CharField(max_length=100)
@@ -85,6 +101,11 @@ class Patient(models.Model):
                 name="primary_diagnosis_after_birth",
             ),
             models.CheckConstraint(
+                condition=models.Q(birth_date__gte=EARLIEST_BIRTH_DATE),
+                name="born_since_1900",
+                violation_error_message="A birth date before 1900 is not plausible here.",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(mbc_diagnosis_date__gte=models.F("primary_diagnosis_date")),
                 name="mbc_diagnosis_after_primary",
             ),
@@ -118,6 +139,10 @@ class Patient(models.Model):
             self.primary_diagnosis_date,
             self.mbc_diagnosis_date,
         )
+        if birth and birth < EARLIEST_BIRTH_DATE:
+            errors["birth_date"] = (
+                f"A birth date before {EARLIEST_BIRTH_DATE:%d/%m/%Y} is not plausible here."
+            )
         if birth and primary and primary < birth:
             errors["primary_diagnosis_date"] = "The primary diagnosis is before birth."
         if primary and mbc and mbc < primary:

@@ -274,3 +274,53 @@ def test_database_constraints_hold_without_full_clean(patient):
     with pytest.raises(IntegrityError), transaction.atomic():
         Surgery.objects.create(patient=patient, operated_on=date(2019, 1, 1), intent="palliative")
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["tor-conf-1", "TOR–CONF–1", "TOR‐CONF‐1", "ＴＯＲ-ＣＯＮＦ-１", " TOR-CONF-1 ", "tor-conf-１"],
+)
+def test_look_alike_record_numbers_are_one_patient(typed):
+    first = PatientFactory(record_number="TOR-CONF-1")
+    second = PatientFactory.build(centre=first.centre, record_number=typed)
+
+    errors = errors_of(second)
+
+    assert second.record_number == "TOR-CONF-1"
+    assert "record_number" in errors or "__all__" in errors
+
+
+def test_a_record_number_with_letters_that_only_look_latin_is_refused():
+    patient = PatientFactory.build(centre=CentreFactory(), record_number="TОR-CONF-1")  # Cyrillic О
+    assert "CYRILLIC CAPITAL LETTER O" in errors_of(patient)["record_number"][0]
+
+
+def test_the_same_record_number_may_exist_in_two_centres():
+    PatientFactory(record_number="R-1")
+    PatientFactory.build(
+        centre=CentreFactory(), record_number="r-1", registry_id="MBC-X"
+    ).full_clean()
+
+
+@pytest.mark.parametrize("born", [date(1, 1, 1), date(1899, 12, 31)])
+def test_a_birth_date_before_1900_is_refused(patient, born):
+    patient.birth_date = born
+    assert "birth_date" in errors_of(patient)
+
+
+def test_a_birth_date_before_1900_is_refused_by_the_database(patient):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(patient).objects.filter(pk=patient.pk).update(birth_date=date(1899, 12, 31))
+
+
+@pytest.mark.parametrize(("born", "warned"), [(date(2010, 1, 1), True), (date(1960, 1, 1), False)])
+def test_an_implausible_age_at_mbc_diagnosis_is_a_warning(patient, born, warned):
+    from registry.selectors import case_overview
+
+    type(patient).objects.filter(pk=patient.pk).update(birth_date=born)
+
+    warnings = [w.message for w in case_overview(type(patient).objects.get(pk=patient.pk)).warnings]
+
+    assert any(m.startswith("Aged ") for m in warnings) == warned
