@@ -479,9 +479,9 @@ class DemoUser:
 
 
 DEMO_USERS = [
-    DemoUser("dm_mil", Role.DATA_MANAGER, ("MIL",), staff=True),
-    DemoUser("dm_tor", Role.DATA_MANAGER, ("TOR",), staff=True),
-    DemoUser("dm_nap", Role.DATA_MANAGER, ("NAP",), staff=True),
+    DemoUser("dm_mil", Role.DATA_MANAGER, ("MIL",)),
+    DemoUser("dm_tor", Role.DATA_MANAGER, ("TOR",)),
+    DemoUser("dm_nap", Role.DATA_MANAGER, ("NAP",)),
     DemoUser("auditor", Role.AUDITOR, (), staff=True, registry_wide=True),
     DemoUser("analyst", Role.ANALYST, (), registry_wide=True),
     DemoUser("analyst_mil", Role.ANALYST, ("MIL",)),

@@ -49,24 +49,36 @@ def server(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                requests.get(base, timeout=5, allow_redirects=False)
-                break
-            except requests.RequestException:  # not listening, or workers still starting
-                time.sleep(0.1)
+        wait_until_serving(process, base)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
+def wait_until_serving(process, base: str, *, within_seconds: float = 180) -> None:
+    """Until a worker has rendered a real page: listening is not enough, a busy machine
+    can take many seconds to import Django and render the first template."""
+    deadline = time.monotonic() + within_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode} before serving")
+        try:
+            if get(f"{base}/login/").status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or workers still starting
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not serve the log-in page within {within_seconds} s")
+
+
 def get(url: str, **headers) -> requests.Response:
-    return requests.get(url, headers={**HTTPS, **headers}, allow_redirects=False, timeout=10)
+    # Generous: the server is known to be serving; a loaded machine may still be slow.
+    return requests.get(url, headers={**HTTPS, **headers}, allow_redirects=False, timeout=60)
 
 
 def test_plain_http_is_sent_to_https(server):
-    response = requests.get(f"{server}/login/", allow_redirects=False, timeout=10)
+    response = requests.get(f"{server}/login/", allow_redirects=False, timeout=60)
     assert response.status_code == 301
     assert re.fullmatch(r"https://127\.0\.0\.1:\d+/login/", response.headers["Location"])
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from registry.domain.free_text import free_text_error, identifiers_in
 from registry.domain.rules import event_date_error
 
 from .trace import audited
@@ -49,6 +50,8 @@ class ClinicalRecord(models.Model):
     history = audited(inherit=True)
 
     event_date_fields: tuple[str, ...] = ()
+    # Text anyone reading the record reads: the patient's identifiers are refused in it.
+    free_text_fields: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -63,6 +66,16 @@ class ClinicalRecord(models.Model):
             message = event_date_error(getattr(self, name), birth=birth, death=death)
             if message:
                 errors[name] = message
+        for name in self.free_text_fields:
+            found = identifiers_in(
+                getattr(self, name),
+                family_name=self.patient.family_name,
+                given_name=self.patient.given_name,
+                record_number=self.patient.record_number,
+                birth_date=birth,
+            )
+            if found:
+                errors[name] = free_text_error(found)
         if errors:
             raise ValidationError(errors)
 

@@ -70,6 +70,7 @@ class CaseDiscussion(ClinicalRecord):
     not_followed_reason = models.CharField(max_length=300, blank=True)
 
     event_date_fields = ()
+    free_text_fields = ("question", "recommendation", "not_followed_reason")
 
     class Meta:
         ordering = ["meeting__held_on", "pk"]

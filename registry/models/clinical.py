@@ -116,6 +116,7 @@ class MetastaticSite(FieldConstraintMixin, ClinicalRecord):
     )
 
     event_date_fields = ("detected_on",)
+    free_text_fields = ("detail",)
 
     class Meta:
         ordering = ["detected_on", "category"]
@@ -156,6 +157,7 @@ class TreatmentLine(FieldConstraintMixin, ClinicalRecord):
     )
 
     event_date_fields = ("start_date", "maintenance_start_date", "end_date")
+    free_text_fields = ("agents",)
 
     class Meta:
         ordering = ["number"]
@@ -282,6 +284,7 @@ class ProgressionEvent(ClinicalRecord):
     notes = models.CharField(max_length=300, blank=True)
 
     event_date_fields = ("occurred_on",)
+    free_text_fields = ("notes",)
 
     class Meta:
         ordering = ["occurred_on", "pk"]
@@ -351,6 +354,7 @@ class Surgery(ClinicalRecord):
     )
 
     event_date_fields = ("operated_on",)
+    free_text_fields = ("other_procedure",)
 
     class Meta:
         ordering = ["operated_on", "pk"]

@@ -21,6 +21,7 @@ from tests.factories import (
     CentreFactory,
     FollowUpFactory,
     PatientFactory,
+    ProgressionEventFactory,
     ResponseAssessmentFactory,
     TreatmentLineFactory,
 )
@@ -324,3 +325,37 @@ def test_an_implausible_age_at_mbc_diagnosis_is_a_warning(patient, born, warned)
     warnings = [w.message for w in case_overview(type(patient).objects.get(pk=patient.pk)).warnings]
 
     assert any(m.startswith("Aged ") for m in warnings) == warned
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Seen by Mrs Rossi in clinic", "name"),
+        ("ROSSI to be rediscussed", "name"),
+        ("Ada Rossi: restage", "name"),
+        ("chart mrn-778812 reviewed", "hospital record number"),
+        ("born 17/05/1960, fit", "birth date"),
+        ("born 17.5.1960", "birth date"),
+        ("born 1960-05-17", "birth date"),
+    ],
+)
+def test_free_text_naming_the_patient_is_refused_at_the_field(text, found):
+    patient = PatientFactory(
+        family_name="Rossi",
+        given_name="Ada",
+        record_number="MRN-778812",
+        birth_date=date(1960, 5, 17),
+    )
+    progression = ProgressionEventFactory.build(patient=patient, notes=text)
+
+    message = errors_of(progression)["notes"][0]
+
+    assert message.startswith("Free text must not identify the patient") and found in message
+
+
+@pytest.mark.parametrize(
+    "text", ["Continue the line; rossiglitazone stopped", "May restage in May", "CA 15-3 rose 1960"]
+)
+def test_ordinary_clinical_text_is_not_taken_for_an_identifier(text):
+    patient = PatientFactory(family_name="Rossi", given_name="May", birth_date=date(1960, 5, 17))
+    ProgressionEventFactory.build(patient=patient, notes=text).full_clean()
