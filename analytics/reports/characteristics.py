@@ -4,12 +4,13 @@ import pandas as pd
 
 from analytics.cohorts import Cohort
 from analytics.variables import SITE_CATEGORIES
+from registry.models.vocabularies import Histology
 
 from .common import count, counts_by, describe, meta
 
 SUBTYPES = ["HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple-negative", "unknown"]
 SUBTYPE_GROUPS = ["HR+/HER2-", "HER2+", "triple-negative", "unknown"]
-HISTOLOGIES = ["ductal", "lobular", "mixed", "other", "unknown", "not_recorded"]
+HISTOLOGIES = list(Histology.values)
 
 
 def site_count_band(sites: int) -> str:

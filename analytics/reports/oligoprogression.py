@@ -18,6 +18,10 @@ SELECTION_STEPS = [
     ("systemic line continued after surgery", OpdExclusion.LINE_NOT_CONTINUED.value),
 ]
 PRE_OPD_GROUPS = [">= 12 months", "< 12 months"]
+NOT_TESTED = "log-rank not tested: fewer than two groups have patients"
+HAZARD_RATIO_NOT_ESTIMABLE = (
+    "hazard ratio not estimable: a group without events, or the Cox model does not converge"
+)
 REGIMEN_AT_OPD_RULE = (
     "An anti-HER2 line is 'maintenance' from its recorded maintenance start date. Without "
     f"one, it is 'induction' for its first {ANTI_HER2_INDUCTION_MONTHS} months and, from "
@@ -95,9 +99,11 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
         "groups": groups,
         "log_rank": None,
         "hazard_ratio": None,
+        "note": NOT_TESTED,
     }
     present = [g for g in groups if (compared[column] == g).any()]
     if len(present) >= 2:
+        result["note"] = ""
         result["log_rank"] = survival.log_rank(
             compared["ps_pfs_months"].astype(float),
             compared["ps_pfs_event"].astype(bool),
@@ -111,6 +117,7 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
             )
             result["hazard_ratio"] = ratio.as_dict() if ratio else None
             result["hazard_ratio_of"] = f"{groups[1]} vs {groups[0]}"
+            result["note"] = "" if ratio else HAZARD_RATIO_NOT_ESTIMABLE
     return result
 
 

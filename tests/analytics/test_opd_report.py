@@ -185,6 +185,18 @@ def test_follow_up_from_opd_by_reverse_kaplan_meier(report):
     assert report["follow_up_from_opd"]["median"] == pytest.approx(months(day(8), day(30)))
 
 
+def test_a_null_comparison_says_why(report):
+    # The HER2+ group (O2) has no pS-PFS event: the Cox ratio is not estimable.
+    subtype = report["ps_pfs"]["subtype_comparison"]
+    assert subtype["log_rank"] is not None and subtype["hazard_ratio"] is None
+    assert subtype["note"].startswith("hazard ratio not estimable")
+    no_patients = oligoprogression_report(
+        build_cohort(Patient.objects.filter(registry_id__in=[]), CohortFilter())
+    )["overall"]["ps_pfs"]["pre_opd_pfs_comparison"]
+    assert no_patients["log_rank"] is None
+    assert no_patients["note"] == "log-rank not tested: fewer than two groups have patients"
+
+
 def test_page_says_when_the_cox_ratio_is_not_estimable():
     from django.template.loader import render_to_string
 
