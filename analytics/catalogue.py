@@ -46,9 +46,14 @@ REPORTS = {
         complete_response_report,
         plots={
             "duration-of-cr": Plot(
-                "Duration of complete response",
-                "Months from the first CR",
-                lambda o: [Curve("Patients with a CR", o["duration_of_cr"])],
+                "Duration of complete response, per CR episode",
+                "Months from the episode's first CR",
+                lambda o: [Curve("CR episodes", o["duration_of_cr"])],
+            ),
+            "duration-of-cr-from-first-cr": Plot(
+                "Duration of complete response, per patient from the first CR",
+                "Months from the patient's first CR",
+                lambda o: [Curve("Patients with a CR", o["duration_of_cr_from_first_cr"])],
             ),
         },
     ),

@@ -11,7 +11,7 @@ import pandas as pd
 from django.db.models import QuerySet
 
 from registry.models import Patient
-from registry.selectors import patient_data
+from registry.selectors import not_recorded_counts, patient_data
 
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
 from .variables import PatientFacts, episode_variables, line_variables, patient_variables
@@ -42,6 +42,12 @@ class Cohort:
     episodes: pd.DataFrame
     lines: pd.DataFrame
     selection: dict = field(default_factory=dict)
+    source: QuerySet[Patient] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def not_recorded(self) -> dict:
+        """Records whose chart was silent, per field: asked only by reports (a query per table)."""
+        return {} if self.source is None else not_recorded_counts(self.source)
 
     @property
     def data_cutoff(self) -> date | None:
@@ -91,4 +97,5 @@ def build_cohort(visible: QuerySet[Patient], filters: CohortFilter) -> Cohort:
             "patients_visible": visible.active().count(),
             "patients_selected": len(patient_rows),
         },
+        source=patients,
     )

@@ -10,7 +10,7 @@ PATIENT_COLUMNS = {
     "registry_id": "Pseudonymous registry ID",
     "centre": "Centre code",
     "sex": "F or M",
-    "histology": "ductal, lobular, mixed, other, unknown",
+    "histology": "ductal, lobular, mixed, other, unknown, not_recorded",
     "presentation": "de_novo or recurrent, as recorded",
     "mbc_diagnosis_date": "Date distant metastatic disease was first diagnosed",
     "mbc_diagnosis_year": "Year of the MBC diagnosis",
@@ -37,11 +37,12 @@ PATIENT_COLUMNS = {
     "local_approach_before_first_cr": "Surgery or radiotherapy from the MBC diagnosis to the "
     "first CR, both included",
     "single_site_at_first_cr": "One site category on or before the first CR",
-    "cr_duration_months": "First CR to the next progression or death, or to last contact",
+    "cr_duration_months": "The patient's first CR to the next progression or death, or to "
+    "last contact (per-patient analysis; the duration of CR is per episode: episodes dataset)",
     "cr_duration_event": "True: progression or death; False: censored at last contact",
     "last_contact_date": "Latest date the patient was known alive, or the death date "
     "(docs/decisions/0004)",
-    "status_at_last_contact": "alive_ned, alive_with_disease, dead, unknown",
+    "status_at_last_contact": "alive_ned, alive_with_disease, dead, unknown, not_recorded",
     "dead": "Death recorded",
     "death_date": "Date of death",
     "follow_up_from_mbc_months": "MBC diagnosis to last contact",
@@ -78,7 +79,8 @@ EPISODE_COLUMNS = {
     "during_maintenance": "First CR on or after the line's maintenance start",
     "ended_on": "Date of the assessment or progression that ended the episode; empty if ongoing",
     "ended_by": "PR, SD, PD, non_CR_non_PD or 'progression event'",
-    "duration_months": "First CR to the next progression or death, or to last contact",
+    "duration_months": "Duration of CR: the episode's first CR to the next progression or "
+    "death, or to last contact",
     "progression_or_death": "True: progression or death; False: censored",
 }
 

@@ -24,6 +24,9 @@ TOLERANCE = 1e-9
 Z95 = 1.959963984540054
 NOT_REACHED = "not reached"
 NOT_ESTIMABLE = "not estimable"
+NEGATIVE_LOWER_LIMIT = "lower limit below 0: shown truncated at 0, the raw value is kept here"
+NO_OBSERVATION = "beyond the last observation"
+UNDEFINED_BAND = "band undefined where S(t) = 0"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class SurvivalAt:
     survival: float | None
     lower: float | None
     upper: float | None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,8 @@ def _transformed_ci(fit: _Fit, level: float = 0.5) -> Interval:
 def _symmetric_ci(fit: _Fit, median: float | None) -> Interval:
     """median +/- 1.96 SE(median); SE by Greenwood and Collett's density (section 2.4).
 
-    Limits are not clipped at 0 (SPSS does not clip either).
+    Limits are not clipped at 0 (SPSS does not clip either): a negative lower limit is
+    kept and its note says so, and pages show it truncated at 0.
     """
     method = "symmetric (Collett)"
     if median is None:
@@ -216,9 +221,21 @@ def _symmetric_ci(fit: _Fit, median: float | None) -> Interval:
     l_time, l_survival = fit.times[low[0]], fit.survival[low[0]]
     density = (u_survival - l_survival) / (l_time - u_time)
     at_median = int(np.flatnonzero(fit.times == median)[0])
+    if not math.isfinite(fit.greenwood[at_median]):
+        # Everyone still at risk had the event (a one-patient group, say): S falls to 0
+        # and Greenwood's d / (n (n - d)) divides by zero.
+        return Interval(
+            None,
+            None,
+            method,
+            f"{NOT_ESTIMABLE}: S(t) falls to 0 at the median, where Greenwood's "
+            "variance is undefined",
+        )
     se_survival = fit.survival[at_median] * math.sqrt(fit.greenwood[at_median])
     se_median = se_survival / density
-    return Interval(median - Z95 * se_median, median + Z95 * se_median, method)
+    lower, upper = median - Z95 * se_median, median + Z95 * se_median
+    note = NEGATIVE_LOWER_LIMIT if lower < 0 else ""
+    return Interval(lower, upper, method, note)
 
 
 def _step_index(fit: _Fit, time: float) -> int | None:
@@ -262,11 +279,12 @@ def kaplan_meier(
     survival_at = []
     for t in survival_times:
         i = _step_index(fit, t)
-        survival_at.append(
-            SurvivalAt(float(t), None, None, None)
-            if i is None
-            else SurvivalAt(float(t), fit.survival[i], fit.lower[i], fit.upper[i])
-        )
+        if i is None:
+            survival_at.append(SurvivalAt(float(t), None, None, None, NO_OBSERVATION))
+            continue
+        band = (fit.lower[i], fit.upper[i])
+        note = "" if all(math.isfinite(limit) for limit in band) else UNDEFINED_BAND
+        survival_at.append(SurvivalAt(float(t), fit.survival[i], *band, note))
     curve = [
         CurvePoint(
             float(fit.times[i]),

@@ -104,9 +104,7 @@ def patient_variables(facts: PatientFacts, data: PatientData) -> dict:
 
 def _opd_variables(course) -> dict:
     opd = opd_case(course)
-    if course.presentation != "de_novo":
-        selection = OpdExclusion.NOT_DE_NOVO.value
-    elif opd is None:
+    if opd is None:
         selection = OpdExclusion.NO_LOCOREGIONAL_OPD.value
     else:
         selection = opd.exclusion.value if opd.exclusion else OPD_INCLUDED

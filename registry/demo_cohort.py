@@ -37,6 +37,8 @@ from .models.vocabularies import RecommendationCategory, Specialty
 from .roles import sync_roles
 
 DATA_CUTOFF = date(2026, 10, 31)
+# Total dose (Gy) and fractions by intent; None where the demo's charts do not record them.
+DEMO_DOSES = {"palliative": (30, 10), "ablative": (50, 5), "adjuvant": (None, None)}
 # The demo's published password (printed by seed_demo, in the README's tour).
 DEMO_PASSWORD = "demo-registry-2026"  # noqa: S105  # nosec B105
 CENTRES = [
@@ -240,9 +242,22 @@ def plan_course(rng: random.Random, *, reaches_cr: bool, oligoprogression: bool)
             break
         if number == cr_line and reaches_cr and rng.random() < 0.5 and not last_line:
             cr_line = number + 1  # a second CR on the next line
+    _plan_early_breast_cancer(plan)
     _plan_local_treatment(rng, plan, reaches_cr)
     _plan_follow_up(rng, plan)
     return plan
+
+
+def _plan_early_breast_cancer(plan: CoursePlan):
+    """A recurrent case had its early cancer operated on and irradiated, at least 400 days
+    before the MBC diagnosis; as in many old charts, the adjuvant dose is not recorded."""
+    if plan.presentation != "recurrent":
+        return
+    early = {"lumpectomy", "sentinel_node_biopsy"}
+    plan.surgeries.insert(
+        0, (plan.primary + timedelta(days=21), early, "early_breast_cancer", None)
+    )
+    plan.radiotherapy.insert(0, (plan.primary + timedelta(days=70), "breast", "adjuvant"))
 
 
 def _plan_responses(rng, plan, line: LinePlan, end: date | None, *, cr: bool, last_line: bool):
@@ -442,8 +457,8 @@ def write_course(plan: CoursePlan, *, user, centre: Centre, registry_id: str, rn
                 started_on=started_on,
                 site=site,
                 intent=intent,
-                total_dose_gy=30 if intent == "palliative" else 50,
-                fractions=10 if intent == "palliative" else 5,
+                total_dose_gy=DEMO_DOSES[intent][0],
+                fractions=DEMO_DOSES[intent][1],
             )
         )
     for contact_date, status in plan.contacts:

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .domain import biology
 from .domain.course import (
@@ -30,6 +30,7 @@ from .models import (
     Surgery,
     TreatmentLine,
 )
+from .models.vocabularies import NOT_RECORDED, VitalStatus
 from .record_types import RECORD_TYPES
 from .timeline import TimelineEntry, build_timeline
 
@@ -180,3 +181,76 @@ def case_overview(patient: Patient) -> CaseOverview:
         warnings=warnings,
         timeline=build_timeline(patient, records, episodes),
     )
+
+
+@dataclass(frozen=True)
+class NotRecordedField:
+    """A field a chart may leave silent, and how its "not recorded" answer is stored."""
+
+    key: str
+    label: str
+    model: type
+    condition: Q
+
+
+NOT_RECORDED_FIELDS = (
+    NotRecordedField("histology", "Histology", Patient, Q(histology=NOT_RECORDED)),
+    NotRecordedField(
+        "site_confirmation",
+        "How a metastatic site was confirmed",
+        MetastaticSite,
+        Q(confirmation=NOT_RECORDED),
+    ),
+    NotRecordedField("surgical_intent", "Surgical intent", Surgery, Q(intent=NOT_RECORDED)),
+    NotRecordedField(
+        "radiotherapy_total_dose",
+        "Radiotherapy total dose",
+        Radiotherapy,
+        Q(total_dose_gy__isnull=True),
+    ),
+    NotRecordedField(
+        "radiotherapy_fractions", "Radiotherapy fractions", Radiotherapy, Q(fractions__isnull=True)
+    ),
+    NotRecordedField(
+        "disease_status_before_death",
+        "Disease status at the last contact before death",
+        FollowUp,
+        Q(vital_status=VitalStatus.DEAD, disease_status=NOT_RECORDED),
+    ),
+    NotRecordedField(
+        "disease_status_at_contact",
+        "Disease status at a follow-up contact of a living patient",
+        FollowUp,
+        Q(vital_status=VitalStatus.ALIVE, disease_status=NOT_RECORDED),
+    ),
+)
+
+
+def not_recorded_counts(patients: QuerySet[Patient]) -> dict[str, dict]:
+    """How many records of `patients` answer "not recorded", per field: one query per table.
+
+    Each field: its label, the records not recorded of the records that have the field,
+    and the patients with at least one.
+    """
+    by_model: dict[type, list[NotRecordedField]] = defaultdict(list)
+    for item in NOT_RECORDED_FIELDS:
+        by_model[item.model].append(item)
+    counts = {}
+    for model, items in by_model.items():
+        patient = "pk" if model is Patient else "patient"
+        rows = model.objects.filter(**{f"{patient}__in": patients.values("pk")})
+        aggregates = {"total": Count("pk")}
+        for item in items:
+            aggregates[f"missing_{item.key}"] = Count("pk", filter=item.condition)
+            aggregates[f"missing_{item.key}_patients"] = Count(
+                patient, filter=item.condition, distinct=True
+            )
+        values = rows.aggregate(**aggregates)
+        for item in items:
+            counts[item.key] = {
+                "label": item.label,
+                "records": values[f"missing_{item.key}"],
+                "of_records": values["total"],
+                "patients": values[f"missing_{item.key}_patients"],
+            }
+    return {item.key: counts[item.key] for item in NOT_RECORDED_FIELDS}

@@ -120,8 +120,7 @@ def build_timeline(
                 rt.started_on,
                 "local",
                 f"Radiotherapy: {rt.get_site_display()}",
-                f"{rt.total_dose_gy} Gy in {rt.fractions} fractions, "
-                f"{rt.get_intent_display().lower()}",
+                f"{rt.dose}, {rt.get_intent_display().lower()}",
             )
         )
     for d in records["discussions"]:

@@ -4,11 +4,13 @@ import pandas as pd
 
 from analytics.cohorts import Cohort
 from analytics.variables import SITE_CATEGORIES
+from registry.models.vocabularies import Histology
 
 from .common import count, counts_by, describe, meta
 
 SUBTYPES = ["HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple-negative", "unknown"]
 SUBTYPE_GROUPS = ["HR+/HER2-", "HER2+", "triple-negative", "unknown"]
+HISTOLOGIES = list(Histology.values)
 
 
 def site_count_band(sites: int) -> str:
@@ -22,6 +24,7 @@ def characteristics(patients: pd.DataFrame) -> dict:
         "n": n,
         "age_at_mbc_diagnosis": describe(patients["age_at_mbc_diagnosis"]),
         "presentation": counts_by(patients["presentation"], ["de_novo", "recurrent"]),
+        "histology": counts_by(patients["histology"], HISTOLOGIES),
         "subtype": counts_by(patients["subtype"], SUBTYPES),
         "subtype_group": counts_by(patients["subtype_group"], SUBTYPE_GROUPS),
         "hr_status": counts_by(patients["hr_status"], ["positive", "negative", "unknown"]),

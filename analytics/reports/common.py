@@ -79,6 +79,7 @@ def meta(report: str, cohort: Cohort, **extra) -> dict:
         "data_cutoff": clean(cohort.data_cutoff),
         "filters": cohort.filters.as_dict(),
         "selection": cohort.selection,
+        "not_recorded": cohort.not_recorded,
         "methods": METHODS,
         **extra,
     }

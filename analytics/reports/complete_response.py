@@ -8,7 +8,7 @@ from analytics.cohorts import Cohort
 from .characteristics import SUBTYPE_GROUPS, SUBTYPES, characteristics
 from .common import count, meta
 
-STATUSES = ["alive_ned", "alive_with_disease", "dead", "unknown"]
+STATUSES = ["alive_ned", "alive_with_disease", "dead", "unknown", "not_recorded"]
 
 
 def _rate_by(evaluable: pd.DataFrame, column: str, categories: list[str]) -> dict:
@@ -32,6 +32,8 @@ def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.
     evaluable = patients[patients["evaluable_for_response"].astype(bool)]
     with_cr = patients[patients["reached_cr"].astype(bool)]
     cr_ids = set(with_cr["registry_id"])
+    cr_episodes = episodes[episodes["registry_id"].isin(cr_ids)]
+    timed_episodes = cr_episodes.dropna(subset=["duration_months"])
     first_episodes = with_cr.dropna(subset=["cr_duration_months"])
     return {
         "patients": len(patients),
@@ -44,7 +46,7 @@ def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.
         "cr_rate_by_subtype": _rate_by(evaluable, "subtype", SUBTYPES),
         "cr_rate_by_subtype_group": _rate_by(evaluable, "subtype_group", SUBTYPE_GROUPS),
         "patients_with_cr": len(with_cr),
-        "cr_episodes": len(episodes[episodes["registry_id"].isin(cr_ids)]),
+        "cr_episodes": len(cr_episodes),
         "cr_more_than_once": count(int(with_cr["cr_more_than_once"].sum()), len(with_cr)),
         "cr_patient_characteristics": characteristics(with_cr),
         "cr_during_maintenance": count(
@@ -60,10 +62,17 @@ def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.
             status: count(int((with_cr["status_at_last_contact"] == status).sum()), len(with_cr))
             for status in STATUSES
         },
+        # DEFINITIONS.md: each episode from its first CR to the next progression or death.
         "duration_of_cr": survival.kaplan_meier(
+            timed_episodes["duration_months"].astype(float),
+            timed_episodes["progression_or_death"].astype(bool),
+        ).as_dict(),
+        "duration_of_cr_unit": "CR episode (a patient with two episodes counts twice)",
+        "duration_of_cr_from_first_cr": survival.kaplan_meier(
             first_episodes["cr_duration_months"].astype(float),
             first_episodes["cr_duration_event"].astype(bool),
         ).as_dict(),
+        "duration_of_cr_from_first_cr_unit": "patient, from the first CR (secondary analysis)",
         "follow_up_from_mbc_diagnosis": _follow_up(with_cr, "follow_up_from_mbc_months"),
     }
 

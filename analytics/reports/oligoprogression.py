@@ -6,35 +6,78 @@ from analytics import survival
 from analytics.cohorts import Cohort
 from analytics.variables import OPD_INCLUDED, PROCEDURES
 from registry.domain.oligoprogression import OpdExclusion
+from registry.domain.regimens import ANTI_HER2_INDUCTION_MONTHS, ANTI_HER2_NO_MAINTENANCE_DATE
 
 from .characteristics import SUBTYPE_GROUPS
 from .common import count, counts_by, describe, meta
 
+# The paper's flow, after the patients with a locoregional OPD (Bianco 2025).
 SELECTION_STEPS = [
     ("de novo", OpdExclusion.NOT_DE_NOVO.value),
-    ("with a locoregional oligoprogression", OpdExclusion.NO_LOCOREGIONAL_OPD.value),
-    ("with breast/axillary surgery after it", OpdExclusion.NO_BREAST_SURGERY.value),
+    ("with breast/axillary surgery after the OPD", OpdExclusion.NO_BREAST_SURGERY.value),
     ("systemic line continued after surgery", OpdExclusion.LINE_NOT_CONTINUED.value),
 ]
 PRE_OPD_GROUPS = [">= 12 months", "< 12 months"]
+NOT_TESTED = "log-rank not tested: fewer than two groups have patients"
+HAZARD_RATIO_NOT_ESTIMABLE = (
+    "hazard ratio not estimable: a group without events, or the Cox model does not converge"
+)
+REGIMEN_AT_OPD_RULE = (
+    "An anti-HER2 line is 'maintenance' from its recorded maintenance start date. Without "
+    f"one, it is 'induction' for its first {ANTI_HER2_INDUCTION_MONTHS} months and, from "
+    f"then on, '{ANTI_HER2_NO_MAINTENANCE_DATE}': neither presumed (docs/decisions/"
+    "0010-anti-her2-line-without-maintenance-date.md)."
+)
+
+
+def _by_subtype(frame: pd.DataFrame) -> dict[str, int]:
+    return {g: int((frame["subtype_group"] == g).sum()) for g in SUBTYPE_GROUPS}
 
 
 def selection(patients: pd.DataFrame) -> list[dict]:
-    """Patients remaining and excluded at each step, in the order the steps apply."""
-    remaining = len(patients)
-    steps = [{"step": "patients in the selection", "remaining": remaining, "excluded": 0}]
+    """The flow from the patients with a locoregional OPD to the OPD-surgery cohort.
+
+    Each step has its count and the remaining n, overall and by subtype group.
+    """
+    remaining = patients[patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value]
+    steps = [
+        {
+            "step": "patients with a locoregional oligoprogression",
+            "excluded": 0,
+            "remaining": len(remaining),
+            "excluded_by_subtype": dict.fromkeys(SUBTYPE_GROUPS, 0),
+            "remaining_by_subtype": _by_subtype(remaining),
+        }
+    ]
     for label, exclusion in SELECTION_STEPS:
-        excluded = int((patients["opd_selection"] == exclusion).sum())
-        remaining -= excluded
+        excluded = remaining[remaining["opd_selection"] == exclusion]
+        remaining = remaining[remaining["opd_selection"] != exclusion]
         steps.append(
             {
                 "step": label,
-                "excluded": excluded,
+                "excluded": len(excluded),
                 "excluded_reason": exclusion,
-                "remaining": remaining,
+                "remaining": len(remaining),
+                "excluded_by_subtype": _by_subtype(excluded),
+                "remaining_by_subtype": _by_subtype(remaining),
             }
         )
     return steps
+
+
+def registry_denominators(patients: pd.DataFrame) -> dict:
+    """The whole selection the flow starts from: presentation and locoregional OPD."""
+    with_opd = patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value
+    n = len(patients)
+    return {
+        "patients": n,
+        "de_novo": count(int((patients["presentation"] == "de_novo").sum()), n),
+        "with_locoregional_opd": count(int(with_opd.sum()), n),
+        "de_novo_with_locoregional_opd": count(
+            int((with_opd & (patients["presentation"] == "de_novo")).sum()),
+            int((patients["presentation"] == "de_novo").sum()),
+        ),
+    }
 
 
 def _km(frame: pd.DataFrame, duration: str, event: str) -> dict:
@@ -56,9 +99,11 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
         "groups": groups,
         "log_rank": None,
         "hazard_ratio": None,
+        "note": NOT_TESTED,
     }
     present = [g for g in groups if (compared[column] == g).any()]
     if len(present) >= 2:
+        result["note"] = ""
         result["log_rank"] = survival.log_rank(
             compared["ps_pfs_months"].astype(float),
             compared["ps_pfs_event"].astype(bool),
@@ -72,6 +117,7 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
             )
             result["hazard_ratio"] = ratio.as_dict() if ratio else None
             result["hazard_ratio_of"] = f"{groups[1]} vs {groups[0]}"
+            result["note"] = "" if ratio else HAZARD_RATIO_NOT_ESTIMABLE
     return result
 
 
@@ -81,6 +127,7 @@ def oligoprogression(patients: pd.DataFrame) -> dict:
     present_subtypes = [g for g in SUBTYPE_GROUPS if (cohort["subtype_group"] == g).any()]
     return {
         "selection": selection(patients),
+        "registry_denominators": registry_denominators(patients),
         "n": n,
         "subtype_group": counts_by(cohort["subtype_group"], SUBTYPE_GROUPS),
         "line_at_opd": describe(cohort["line_at_opd"]),
@@ -117,7 +164,10 @@ def oligoprogression(patients: pd.DataFrame) -> dict:
 
 
 def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
-    report = {"meta": meta("opd", cohort), "overall": oligoprogression(cohort.patients)}
+    report = {
+        "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
+        "overall": oligoprogression(cohort.patients),
+    }
     if by_centre:
         report["by_centre"] = {
             centre: oligoprogression(group)

@@ -14,14 +14,21 @@ def number(value, decimals: int = 1) -> str:
 
 @register.filter
 def interval(ci: dict | None) -> str:
-    """'12.0–18.4'; a missing limit says why (not reached, not estimable)."""
+    """'12.0–18.4'; a missing limit says why (not reached, not estimable).
+
+    A time cannot be negative: a symmetric lower limit below 0 reads as 0, and says so
+    with its raw value (which the JSON keeps).
+    """
     if not ci:
         return "–"
     lower, upper = ci.get("lower"), ci.get("upper")
     if lower is None and upper is None:
         return ci.get("note") or "not estimable"
-    low = "not reached" if lower is None else f"{lower:.1f}"
+    truncated = lower is not None and lower < 0
+    low = "not reached" if lower is None else f"{max(lower, 0.0):.1f}"
     high = "not reached" if upper is None else f"{upper:.1f}"
+    if truncated:
+        return f"{low}–{high} (lower limit {lower:.1f}, truncated at 0)"
     return f"{low}–{high}"
 
 

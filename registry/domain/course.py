@@ -13,6 +13,7 @@ LAST_CONTACT_STATUS_LABELS = {
     "alive_ned": "alive with no evidence of disease",
     "alive_with_disease": "alive with disease",
     "unknown": "unknown",
+    "not_recorded": "disease status not recorded",
 }
 
 
@@ -117,15 +118,18 @@ class PatientCourse:
 
     @property
     def last_contact_status(self) -> str:
-        """'dead', 'alive_ned', 'alive_with_disease' or 'unknown' at last follow-up."""
+        """'dead', 'alive_ned', 'alive_with_disease', 'unknown' or 'not_recorded' at last
+        follow-up ('unknown' also when no follow-up contact exists)."""
         if self.death_date:
             return "dead"
         latest = max(self.contacts, key=lambda c: c.contacted_on, default=None)
         if latest is None:
             return "unknown"
-        return {"ned": "alive_ned", "with_disease": "alive_with_disease"}.get(
-            latest.disease_status, "unknown"
-        )
+        return {
+            "ned": "alive_ned",
+            "with_disease": "alive_with_disease",
+            "not_recorded": "not_recorded",
+        }.get(latest.disease_status, "unknown")
 
     @property
     def last_contact_status_label(self) -> str:

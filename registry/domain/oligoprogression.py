@@ -8,10 +8,14 @@ from .course import Line, Operation, PatientCourse, TimeToEvent, time_to_progres
 
 
 class OpdExclusion(StrEnum):
-    """Selection steps of the OPD-surgery cohort, in the order they are applied."""
+    """Selection steps of the OPD-surgery cohort, in the order they are applied.
 
-    NOT_DE_NOVO = "not de novo"
+    The paper's flow starts from the patients with a locoregional OPD; patients without
+    one are outside it, counted beside it.
+    """
+
     NO_LOCOREGIONAL_OPD = "no locoregional oligoprogression"
+    NOT_DE_NOVO = "recurrent (not de novo)"
     NO_BREAST_SURGERY = "no breast/axillary surgery after the OPD and before a later progression"
     LINE_NOT_CONTINUED = "systemic line not continued after surgery"
 
@@ -55,7 +59,7 @@ def opd_case(course: PatientCourse) -> OpdCase | None:
     """The patient's first locoregional OPD and where the cohort selection stops, if it does.
 
     None for a patient with no locoregional OPD. A recurrent patient with an OPD gets a
-    case excluded as not de novo, so the report can count both steps.
+    case excluded as recurrent, the first step of the flow after the OPD.
     """
     opd_on = first_locoregional_opd(course)
     if opd_on is None:

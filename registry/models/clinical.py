@@ -30,10 +30,15 @@ from .vocabularies import (
 )
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+NOT_RECORDED_TEXT = "not recorded"
 
 
 class ReceptorAssessment(ClinicalRecord):
-    assessed_on = models.DateField(help_text="Date of the specimen (biopsy or surgery).")
+    assessed_on = models.DateField(
+        help_text="Date of the specimen (biopsy or surgery). It decides the reference "
+        "assessment; without it, see docs/exchange.md, 'Receptor assessments without a "
+        "specimen date'."
+    )
     specimen = models.CharField(max_length=12, choices=Specimen.choices)
     er_percent = models.PositiveSmallIntegerField(
         "ER %",
@@ -109,7 +114,10 @@ class MetastaticSite(FieldConstraintMixin, ClinicalRecord):
     category = models.CharField(max_length=20, choices=SiteCategory.choices)
     detected_on = models.DateField(help_text="Date the site was first detected.")
     confirmation = models.CharField(
-        "how confirmed", max_length=10, choices=SiteConfirmation.choices
+        "how confirmed",
+        max_length=12,
+        choices=SiteConfirmation.choices,
+        help_text="'Not recorded' when the chart does not say.",
     )
     detail = models.CharField(
         max_length=200, blank=True, help_text="Free-text detail, e.g. 'T8 and left iliac crest'."
@@ -170,7 +178,7 @@ class TreatmentLine(FieldConstraintMixin, ClinicalRecord):
             models.CheckConstraint(
                 condition=Q(maintenance_start_date__isnull=True)
                 | (
-                    Q(maintenance_start_date__gt=models.F("start_date"))
+                    Q(maintenance_start_date__gte=models.F("start_date"))
                     & (
                         Q(end_date__isnull=True)
                         | Q(maintenance_start_date__lte=models.F("end_date"))
@@ -194,9 +202,11 @@ class TreatmentLine(FieldConstraintMixin, ClinicalRecord):
         if self.end_date and self.start_date and self.end_date < self.start_date:
             errors["end_date"] = "A line cannot end before it starts."
         if self.maintenance_start_date and self.start_date:
-            if self.maintenance_start_date <= self.start_date:
+            # A line may be maintenance from its first day (switched for toxicity while
+            # in CR, say): DEFINITIONS.md only asks that maintenance start inside its line.
+            if self.maintenance_start_date < self.start_date:
                 errors["maintenance_start_date"] = (
-                    "Maintenance starts after induction, so after the line's start date."
+                    "Maintenance cannot start before the line's start date."
                 )
             elif self.end_date and self.maintenance_start_date > self.end_date:
                 errors["maintenance_start_date"] = "Maintenance must start before the line ends."
@@ -344,7 +354,11 @@ class Surgery(ClinicalRecord):
     other_procedure = models.CharField(
         max_length=200, blank=True, help_text="Any other procedure of this operation."
     )
-    intent = models.CharField(max_length=20, choices=SurgeryIntent.choices)
+    intent = models.CharField(
+        max_length=20,
+        choices=SurgeryIntent.choices,
+        help_text="'Not recorded' when the chart does not say.",
+    )
     systemic_line_continued = models.BooleanField(
         "systemic line continued after surgery",
         null=True,
@@ -396,9 +410,17 @@ class Surgery(ClinicalRecord):
             raise ValidationError(
                 {"mastectomy": "One operation is either a lumpectomy or a mastectomy."}
             )
+        message = before_mbc_diagnosis_error(
+            self, self.operated_on, self.intent == SurgeryIntent.EARLY_BREAST_CANCER
+        )
+        if message:
+            raise ValidationError({"intent": message})
 
 
 class Radiotherapy(ClinicalRecord):
+    # Numbers have no "not recorded" code: empty is the chart's silence (decision 0008).
+    EMPTY_MEANS_NOT_RECORDED = ("total_dose_gy", "fractions")
+
     started_on = models.DateField("start date")
     site = models.CharField(max_length=16, choices=RadiotherapySite.choices)
     intent = models.CharField(max_length=20, choices=RadiotherapyIntent.choices)
@@ -406,10 +428,16 @@ class Radiotherapy(ClinicalRecord):
         "total dose (Gy)",
         max_digits=5,
         decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("120"))],
+        help_text="Empty if the chart does not record it (shown and counted as not recorded).",
     )
     fractions = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(60)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Empty if the chart does not record it (shown and counted as not recorded).",
     )
 
     event_date_fields = ("started_on",)
@@ -419,10 +447,39 @@ class Radiotherapy(ClinicalRecord):
         verbose_name_plural = "radiotherapy courses"
 
     def __str__(self) -> str:
-        return (
-            f"Radiotherapy {self.started_on:%d/%m/%Y}: {self.get_site_display()}, "
-            f"{self.total_dose_gy} Gy / {self.fractions} fr"
+        return f"Radiotherapy {self.started_on:%d/%m/%Y}: {self.get_site_display()}, {self.dose}"
+
+    @property
+    def dose(self) -> str:
+        """'50.00 Gy in 25 fractions', saying 'not recorded' for what the chart does not give."""
+        if self.total_dose_gy is None and self.fractions is None:
+            return f"dose and fractions {NOT_RECORDED_TEXT}"
+        if self.total_dose_gy is None:
+            return f"dose {NOT_RECORDED_TEXT}, {self.fractions} fractions"
+        if self.fractions is None:
+            return f"{self.total_dose_gy} Gy, fractions {NOT_RECORDED_TEXT}"
+        return f"{self.total_dose_gy} Gy in {self.fractions} fractions"
+
+    def clean(self) -> None:
+        super().clean()
+        message = before_mbc_diagnosis_error(
+            self, self.started_on, self.intent == RadiotherapyIntent.ADJUVANT
         )
+        if message:
+            raise ValidationError({"intent": message})
+
+
+def before_mbc_diagnosis_error(record, day, early_disease: bool) -> str | None:
+    """Treatment of early breast cancer (adjuvant RT, its surgery) precedes the MBC diagnosis."""
+    if not early_disease or day is None or record.patient_id is None:
+        return None
+    mbc = record.patient.mbc_diagnosis_date
+    if mbc and day >= mbc:
+        return (
+            "This intent is for early breast cancer, treated before the MBC diagnosis "
+            f"({mbc:%d/%m/%Y}); this date is not before it."
+        )
+    return None
 
 
 class FollowUp(ClinicalRecord):
@@ -435,7 +492,8 @@ class FollowUp(ClinicalRecord):
         "disease status at contact",
         max_length=12,
         choices=DiseaseStatus.choices,
-        help_text="For a patient who died, the status at the last contact before death.",
+        help_text="For a patient who died, the status at the last contact before death; "
+        "'Not recorded' when the chart does not say.",
     )
 
     event_date_fields = ("contact_date",)

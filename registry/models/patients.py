@@ -76,7 +76,12 @@ class Patient(models.Model):
         choices=Presentation.choices,
         help_text="As recorded in the chart; the case page warns when it contradicts the dates.",
     )
-    histology = models.CharField(max_length=10, choices=Histology.choices, default=Histology.DUCTAL)
+    # No default: a form or an import that says nothing must not become "ductal".
+    histology = models.CharField(
+        max_length=12,
+        choices=Histology.choices,
+        help_text="'Not recorded' when the chart does not give it.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     archive_reason = models.CharField(max_length=300, blank=True, editable=False)
     version = models.PositiveIntegerField(

@@ -2,9 +2,15 @@
 
 Codes are stored; labels are what the clinic reads. Changing a code needs a data
 migration, changing a label does not.
+
+`not_recorded` is the explicit answer where a retrospective chart is silent: it is counted
+and shown as such, never read as a clinical value (docs/decisions/0009-not-recorded.md).
 """
 
 from django.db import models
+
+NOT_RECORDED = "not_recorded"
+NOT_RECORDED_LABEL = "Not recorded"
 
 
 class Sex(models.TextChoices):
@@ -23,6 +29,7 @@ class Histology(models.TextChoices):
     MIXED = "mixed", "Mixed ductal/lobular"
     OTHER = "other", "Other special type"
     UNKNOWN = "unknown", "Unknown"
+    NOT_RECORDED = NOT_RECORDED, NOT_RECORDED_LABEL
 
 
 class Specimen(models.TextChoices):
@@ -62,6 +69,7 @@ class SiteConfirmation(models.TextChoices):
     HISTOLOGY = "histology", "Histology"
     CYTOLOGY = "cytology", "Cytology"
     CLINICAL = "clinical", "Clinical examination"
+    NOT_RECORDED = NOT_RECORDED, NOT_RECORDED_LABEL
 
 
 class RegimenCategory(models.TextChoices):
@@ -74,6 +82,7 @@ class RegimenCategory(models.TextChoices):
     ANTI_HER2 = "anti_her2", "Anti-HER2 alone"
     ADC = "adc", "Antibody-drug conjugate"
     IMMUNO_CHEMO = "immuno_chemo", "Immunotherapy + chemotherapy"
+    IMMUNOTHERAPY = "immunotherapy", "Immunotherapy alone (e.g. checkpoint-inhibitor maintenance)"
     PARP = "parp", "PARP inhibitor"
     OTHER = "other", "Other"
 
@@ -122,24 +131,37 @@ class LocoregionalSite(models.TextChoices):
 
 
 class SurgeryIntent(models.TextChoices):
+    EARLY_BREAST_CANCER = (
+        "early_breast_cancer",
+        "Surgery of early breast cancer (before the MBC diagnosis)",
+    )
     LOCOREGIONAL_CONTROL = "locoregional_control", "Locoregional control"
     CURATIVE = "curative", "Curative resection of oligometastatic disease"
     PALLIATIVE = "palliative", "Palliative"
     DIAGNOSTIC = "diagnostic", "Diagnostic"
+    NOT_RECORDED = NOT_RECORDED, NOT_RECORDED_LABEL
 
 
 class RadiotherapySite(models.TextChoices):
+    """Locoregional targets, then one per metastatic site category (SiteCategory)."""
+
     BREAST = "breast", "Breast / chest wall"
     REGIONAL_NODES = "regional_nodes", "Regional lymph nodes"
     BONE = "bone", "Bone"
     BRAIN = "brain", "Brain"
     LUNG = "lung", "Lung"
     LIVER = "liver", "Liver"
+    PLEURA = "pleura", "Pleura"
+    DISTANT_NODES = "distant_nodes", "Distant lymph nodes"
+    SKIN_SOFT_TISSUE = "skin_soft_tissue", "Skin / soft tissue"
+    PERITONEUM = "peritoneum", "Peritoneum"
     OTHER = "other", "Other"
 
 
 class RadiotherapyIntent(models.TextChoices):
-    ABLATIVE = "ablative", "Ablative / curative (e.g. SBRT)"
+    ADJUVANT = "adjuvant", "Adjuvant (early breast cancer, before the MBC diagnosis)"
+    CURATIVE = "curative", "Curative"
+    ABLATIVE = "ablative", "Ablative (e.g. SBRT)"
     LOCOREGIONAL_CONTROL = "locoregional_control", "Locoregional control"
     PALLIATIVE = "palliative", "Palliative"
 
@@ -153,6 +175,7 @@ class DiseaseStatus(models.TextChoices):
     NED = "ned", "No evidence of disease (NED)"
     WITH_DISEASE = "with_disease", "Alive with disease"
     UNKNOWN = "unknown", "Unknown"
+    NOT_RECORDED = NOT_RECORDED, NOT_RECORDED_LABEL
 
 
 class RecommendationCategory(models.TextChoices):

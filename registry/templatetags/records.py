@@ -16,6 +16,8 @@ def cell(record, name: str) -> str:
         value = value()
     if isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value)
+    if value is None and name in getattr(record, "EMPTY_MEANS_NOT_RECORDED", ()):
+        return "not recorded"
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):

@@ -15,7 +15,7 @@ from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
 from registry.record_types import RECORD_TYPES
-from registry.selectors import case_overview
+from registry.selectors import case_overview, not_recorded_counts
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
 
@@ -34,6 +34,7 @@ class HomeView(TemplateView):
             patient_count=patients.count(),
             awaiting_decision=discussions.filter(recommendation="").count(),
             with_warnings=patients.filter(summary__warning_count__gt=0).count(),
+            not_recorded=not_recorded_counts(patients),
             upcoming_meetings=access.board_meetings(user)
             .filter(held_on__gte=timezone.localdate())
             .select_related("centre")

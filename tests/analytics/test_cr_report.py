@@ -117,11 +117,42 @@ def test_status_at_last_follow_up_of_cr_patients(report):
         "alive_with_disease": "1/4 (25.0%)",
         "dead": "1/4 (25.0%)",
         "unknown": "0/4 (0.0%)",
+        "not_recorded": "0/4 (0.0%)",
     }
 
 
-def test_duration_of_cr_median_and_both_intervals_by_hand(report):
+def test_duration_of_cr_is_per_episode_with_both_intervals_by_hand(report):
+    # DEFINITIONS.md: each episode from its first CR to the next progression or death, so
+    # P1's second episode (CR at 13 on line 2, NE inside, never progresses) counts too.
     km = report["duration_of_cr"]
+    p1 = months(day(6), day(10))  # PD ends P1's first episode: event (121 days)
+    p4 = months(day(11), day(15))  # progression event: event (122 days)
+    p6 = months(day(4), day(10))  # censored at last contact
+    p2 = months(day(6), day(20))  # death in CR: event
+    p1_second = months(day(13), day(30))  # censored at P1's last contact
+    assert sorted([p1, p4, p6, p2, p1_second]) == [p1, p4, p6, p2, p1_second]
+    # S: 4/5 after p1, 3/5 after p4, p6 censored, 3/5 * 1/2 = 3/10 after p2 (the median).
+    assert (km["n"], km["events"], km["censored"]) == (5, 3, 2)
+    assert km["median"] == pytest.approx(p2)
+    # Transformed CI: the log(-log) lower band at p1 is 0.8 ** exp(1.96 sqrt(1/20) / -ln 0.8)
+    # = 0.20, already below 0.5; the upper band at p2 is 0.3 ** exp(-1.96 sqrt(0.633) /
+    # -ln 0.3) = 0.72 and no later event: not reached.
+    assert km["median_ci_transformed"]["lower"] == pytest.approx(p1)
+    assert km["median_ci_transformed"]["upper"] is None
+    # Symmetric CI (Collett): u = p4 (S = .6), l = p2 (S = .3), density = .3 / (p2 - p4);
+    # Greenwood at p2: 1/(5*4) + 1/(4*3) + 1/(2*1), se S = 0.3 * sqrt of it.
+    se_median = 0.3 * math.sqrt(1 / 20 + 1 / 12 + 1 / 2) / (0.3 / (p2 - p4))
+    symmetric = km["median_ci_symmetric"]
+    assert symmetric["lower"] == pytest.approx(p2 - 1.959963984540054 * se_median)
+    assert symmetric["upper"] == pytest.approx(p2 + 1.959963984540054 * se_median)
+    # The lower limit is below 0: kept raw here, and the note says the page truncates it.
+    assert symmetric["lower"] < 0
+    assert "truncated at 0" in symmetric["note"]
+    assert "CR episode" in report["duration_of_cr_unit"]
+
+
+def test_duration_of_cr_per_patient_from_the_first_cr_stands_beside_it(report):
+    km = report["duration_of_cr_from_first_cr"]
     p1 = months(day(6), day(10))  # PD ends P1's first episode: event
     p4 = months(day(11), day(15))  # progression event: event
     p6 = months(day(4), day(10))  # censored at last contact
@@ -139,6 +170,7 @@ def test_duration_of_cr_median_and_both_intervals_by_hand(report):
     se_median = 0.25 / (0.75 / (p2 - p1))
     assert km["median_ci_symmetric"]["lower"] == pytest.approx(p4 - 1.959963984540054 * se_median)
     assert km["median_ci_symmetric"]["upper"] == pytest.approx(p4 + 1.959963984540054 * se_median)
+    assert "first CR" in report["duration_of_cr_from_first_cr_unit"]
 
 
 def test_follow_up_of_cr_patients_by_reverse_kaplan_meier(report):
@@ -148,3 +180,25 @@ def test_follow_up_of_cr_patients_by_reverse_kaplan_meier(report):
     assert follow_up["median"] == pytest.approx(months(MBC, day(24)))
     assert follow_up["q1"] == pytest.approx(months(MBC, day(10)))  # S = 0.75
     assert follow_up["q3"] == pytest.approx(months(MBC, day(30)))  # 3/8 > 1/4; 0 at 30
+
+
+def test_the_page_shows_a_negative_symmetric_limit_truncated_at_0_and_says_so(
+    client, analyst, galli_like
+):
+    from django.urls import reverse
+
+    from analytics.templatetags.reports import interval
+
+    client.force_login(analyst)
+    page = client.get(reverse("analytics:report", args=["cr"])).content.decode()
+    raw = client.get(reverse("analytics:download", args=["cr", "json"])).json()
+
+    lower = raw["overall"]["duration_of_cr"]["median_ci_symmetric"]["lower"]
+    assert lower < 0  # the JSON keeps the raw value
+    assert f"0.0–{raw['overall']['duration_of_cr']['median_ci_symmetric']['upper']:.1f} " in page
+    assert f"(lower limit {lower:.1f}, truncated at 0)" in page
+    assert "Secondary: per patient, from the first CR" in page
+    assert interval({"lower": -1.58, "upper": 29.6, "note": ""}) == (
+        "0.0–29.6 (lower limit -1.6, truncated at 0)"
+    )
+    assert interval({"lower": 2.0, "upper": 29.6, "note": ""}) == "2.0–29.6"

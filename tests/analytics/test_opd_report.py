@@ -78,10 +78,53 @@ def report(bianco_like):
     return oligoprogression_report(build_cohort(Patient.objects.all(), CohortFilter()))["overall"]
 
 
-def test_selection_counts_the_patients_excluded_at_each_step(report):
-    steps = [(s["excluded"], s["remaining"]) for s in report["selection"]]
-    assert steps == [(0, 8), (1, 7), (1, 6), (2, 4), (1, 3)]
+def test_selection_is_the_papers_flow_from_the_patients_with_a_locoregional_opd(report):
+    # Seven of the eight had a locoregional OPD (not O5); then O4 is recurrent, O6 and O8
+    # have no qualifying operation, O7's line was changed.
+    steps = [(s["step"], s["excluded"], s["remaining"]) for s in report["selection"]]
+    assert steps == [
+        ("patients with a locoregional oligoprogression", 0, 7),
+        ("de novo", 1, 6),
+        ("with breast/axillary surgery after the OPD", 2, 4),
+        ("systemic line continued after surgery", 1, 3),
+    ]
+    assert report["selection"][1]["excluded_reason"] == "recurrent (not de novo)"
     assert report["n"] == 3
+
+
+def test_selection_counts_each_step_by_subtype(report):
+    first, recurrent, surgery, continued = report["selection"]
+    assert first["remaining_by_subtype"] == {
+        "HR+/HER2-": 6,
+        "HER2+": 1,
+        "triple-negative": 0,
+        "unknown": 0,
+    }
+    assert recurrent["excluded_by_subtype"]["HR+/HER2-"] == 1
+    assert surgery["excluded_by_subtype"] == {
+        "HR+/HER2-": 2,
+        "HER2+": 0,
+        "triple-negative": 0,
+        "unknown": 0,
+    }
+    assert continued["remaining_by_subtype"]["HR+/HER2-"] == 2
+    assert continued["remaining_by_subtype"]["HER2+"] == 1
+
+
+def test_a_recurrent_patient_without_an_opd_is_outside_the_flow(bianco_like, centre_a):
+    build_patient(
+        centre_a, presentation="recurrent", lines=[ENDOCRINE], last_contact=20, subtype="HR+/HER2-"
+    )
+    report = oligoprogression_report(build_cohort(Patient.objects.all(), CohortFilter()))
+    overall = report["overall"]
+    # Only O4, who had an OPD, is excluded as recurrent; the new patient is counted with
+    # the whole-selection denominators beside the flow.
+    assert [(s["excluded"], s["remaining"]) for s in overall["selection"]][:2] == [(0, 7), (1, 6)]
+    denominators = overall["registry_denominators"]
+    assert denominators["patients"] == 9
+    assert denominators["de_novo"]["display"] == "7/9 (77.8%)"
+    assert denominators["with_locoregional_opd"]["display"] == "7/9 (77.8%)"
+    assert denominators["de_novo_with_locoregional_opd"]["display"] == "6/7 (85.7%)"
 
 
 def test_subtype_line_regimen_and_procedures(report):
@@ -142,6 +185,18 @@ def test_follow_up_from_opd_by_reverse_kaplan_meier(report):
     assert report["follow_up_from_opd"]["median"] == pytest.approx(months(day(8), day(30)))
 
 
+def test_a_null_comparison_says_why(report):
+    # The HER2+ group (O2) has no pS-PFS event: the Cox ratio is not estimable.
+    subtype = report["ps_pfs"]["subtype_comparison"]
+    assert subtype["log_rank"] is not None and subtype["hazard_ratio"] is None
+    assert subtype["note"].startswith("hazard ratio not estimable")
+    no_patients = oligoprogression_report(
+        build_cohort(Patient.objects.filter(registry_id__in=[]), CohortFilter())
+    )["overall"]["ps_pfs"]["pre_opd_pfs_comparison"]
+    assert no_patients["log_rank"] is None
+    assert no_patients["note"] == "log-rank not tested: fewer than two groups have patients"
+
+
 def test_page_says_when_the_cox_ratio_is_not_estimable():
     from django.template.loader import render_to_string
 
@@ -151,3 +206,32 @@ def test_page_says_when_the_cox_ratio_is_not_estimable():
 
     assert "Log-rank test: χ² = 5.00 (1 df)" in page
     assert "Cox hazard ratio not estimable" in page
+
+
+def test_a_long_anti_her2_line_without_maintenance_date_is_not_tabulated_as_induction(
+    bianco_like, centre_a, client, analyst
+):
+    from django.urls import reverse
+
+    build_patient(  # O9: HER2+, 10 months of trastuzumab/pertuzumab, no maintenance date
+        centre_a,
+        subtype="HR+/HER2+",
+        lines=[(0, None, None, "anti_her2_chemo")],
+        progressions=[(10, "locoregional")],
+        surgeries=[(11, {"mastectomy"}, True)],
+        last_contact=20,
+    )
+    report = oligoprogression_report(build_cohort(Patient.objects.all(), CohortFilter()))
+    her2 = report["overall"]["regimen_at_opd_by_subtype"]["HER2+"]
+    client.force_login(analyst)
+    page = client.get(reverse("analytics:report", args=["opd"])).content.decode()
+
+    # O2 has a maintenance date (4 months) before her OPD at 8; O9 has none.
+    assert her2["anti-HER2 maintenance"]["display"] == "1/2 (50.0%)"
+    assert (
+        her2["anti-HER2, >= 6 months on the line, maintenance date not recorded"]["display"]
+        == "1/2 (50.0%)"
+    )
+    assert "anti-HER2 induction" not in her2
+    assert "0010-anti-her2-line-without-maintenance-date" in report["meta"]["regimen_at_opd"]
+    assert "neither presumed" in page

@@ -11,3 +11,5 @@ def test_report_pages_render(client, analyst, case_a, case_b):
     for name, fmt in (("cr", "json"), ("cr", "csv"), ("opd", "xlsx")):
         assert client.get(reverse("analytics:download", args=[name, fmt])).status_code == 200
     assert client.get(reverse("analytics:plot", args=["opd", "ps-pfs", "png"])).status_code == 200
+    for plot in ("duration-of-cr", "duration-of-cr-from-first-cr"):
+        assert client.get(reverse("analytics:plot", args=["cr", plot, "svg"])).status_code == 200

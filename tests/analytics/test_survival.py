@@ -164,6 +164,33 @@ def test_a_curve_ending_at_zero_leaves_the_upper_limit_not_reached():
     assert summary.median_ci_symmetric.upper == pytest.approx(2 + 1.959963984540054)
 
 
+def test_a_one_patient_group_says_why_its_symmetric_interval_is_null():
+    summary = survival.kaplan_meier([5.0], [True])
+    assert summary.median == 5.0
+    ci = summary.as_dict()["median_ci_symmetric"]
+    assert (ci["lower"], ci["upper"]) == (None, None)
+    # S falls to 0 at the median: Greenwood's d / (n (n - d)) divides by zero.
+    assert ci["note"].startswith("not estimable")
+    assert "Greenwood" in ci["note"]
+
+
+def test_every_null_survival_at_a_time_says_why():
+    summary = survival.kaplan_meier([3.0, 8.0], [True, False]).as_dict()
+    beyond = [s for s in summary["survival_at"] if s["survival"] is None]
+    assert [s["time"] for s in beyond] == [12.0, 24.0, 36.0]
+    assert {s["note"] for s in beyond} == {"beyond the last observation"}
+
+
+def test_a_symmetric_lower_limit_below_zero_is_kept_and_noted():
+    # Collett by hand: median 1 (S .5); u = 0 (S 1), l = 4 (S 0), f = 1/4; Greenwood at 1:
+    # 1/(2*1), se S = .5 * sqrt(.5), SE = 1.414: 1 - 1.96 * 1.414 < 0.
+    summary = survival.kaplan_meier([1.0, 4.0], [True, True])
+    ci = summary.median_ci_symmetric
+    assert ci.lower == pytest.approx(1 - 1.959963984540054 * 0.5 * 0.5**0.5 / 0.25)
+    assert ci.lower < 0
+    assert ci.note == survival.NEGATIVE_LOWER_LIMIT
+
+
 def test_at_tied_times_events_come_before_censorings():
     # At t = 2 one event and one censoring: the censored subject is still at risk at 2.
     summary = survival.kaplan_meier([1, 2, 2, 3], [1, 1, 0, 1])

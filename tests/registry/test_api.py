@@ -227,3 +227,43 @@ def test_text_the_database_cannot_hold_is_a_400_not_a_crash(data_manager, case_a
     in_path = client.get("/api/patients/MBC%00A0001/")
     assert posted.status_code == 400 and "patient" in posted.json()
     assert in_path.status_code == 404 and in_path.json() == {"detail": "Not found."}
+
+
+def test_the_api_takes_and_shows_the_new_vocabulary_and_not_recorded(data_manager, case_a):
+    client = api(data_manager)
+    registry_id = case_a.patient.registry_id
+
+    radiotherapy = client.post(
+        "/api/records/radiotherapy/",
+        {
+            "patient": registry_id,
+            "started_on": "2019-02-01",
+            "site": "pleura",
+            "intent": "curative",
+            "total_dose_gy": None,
+            "fractions": None,
+        },
+        format="json",
+    )
+    site = client.post(
+        "/api/records/sites/",
+        {
+            "patient": registry_id,
+            "category": "distant_nodes",
+            "detected_on": "2019-01-10",
+            "confirmation": "not_recorded",
+        },
+        format="json",
+    )
+    case = client.get(f"/api/cases/{registry_id}/").json()
+
+    assert radiotherapy.status_code == 201, radiotherapy.json()
+    assert site.status_code == 201, site.json()
+    course = next(r for r in case["radiotherapy"] if r["site"] == "pleura")
+    assert (course["intent"], course["total_dose_gy"], course["fractions"]) == (
+        "curative",
+        None,
+        None,
+    )
+    confirmations = {s["category"]: s["confirmation"] for s in case["metastatic_sites"]}
+    assert confirmations["distant_nodes"] == "not_recorded"

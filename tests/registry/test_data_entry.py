@@ -340,3 +340,39 @@ def test_case_timeline_writes_responses_as_clinicians_do(dm_client, case_a):
 
     assert "Response non-CR/non-PD (line 1)" in page.content.decode()
     assert "non_CR_non_PD" not in page.content.decode()
+
+
+def test_patient_form_asks_for_histology_and_takes_not_recorded(dm_client, centre_a):
+    url = reverse("registry:patient-create")
+    silent = dm_client.post(url, {**PATIENT_FORM, "centre": centre_a.pk, "histology": ""})
+    answered = dm_client.post(
+        url, {**PATIENT_FORM, "centre": centre_a.pk, "histology": "not_recorded"}
+    )
+
+    assert silent.status_code == 200 and "histology" in silent.context["form"].errors
+    assert answered.status_code == 302
+    page = dm_client.get(answered.url).content.decode()
+    assert Patient.objects.get().histology == "not_recorded"
+    assert "Not recorded" in page
+
+
+def test_radiotherapy_without_dose_is_saved_and_shown_as_not_recorded(dm_client, patient):
+    form = dm_client.get(record_url(patient, "radiotherapy")).content.decode()
+    response = dm_client.post(
+        record_url(patient, "radiotherapy"),
+        {
+            "started_on": "2019-02-01",
+            "site": "distant_nodes",
+            "intent": "curative",
+            "total_dose_gy": "",
+            "fractions": "",
+        },
+    )
+
+    assert 'value="adjuvant"' in form and 'value="pleura"' in form
+    assert response.status_code == 302
+    page = dm_client.get(reverse("registry:patient-detail", args=[patient.registry_id]))
+    text = page.content.decode()
+    assert "Radiotherapy: Distant lymph nodes" in text
+    assert "dose and fractions not recorded, curative" in text
+    assert text.count("not recorded") >= 3  # the timeline and both table cells

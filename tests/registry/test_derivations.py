@@ -289,3 +289,21 @@ def test_regimen_group_at_opd():
     assert regimen_group_at(LINE1, d(99)) == "anti-HER2 induction"
     assert regimen_group_at(Line(1, "endocrine_cdk46", D0, None, None), d(5)) == "endocrine-based"
     assert regimen_group_at(None, d(5)) == "no systemic line"
+
+
+def test_an_anti_her2_line_without_a_maintenance_date_is_not_induction_for_ever():
+    # Trastuzumab + pertuzumab + docetaxel from day 0, no maintenance date in the chart.
+    line = Line(1, "anti_her2_chemo", D0, None, None)
+    six_months = D0 + timedelta(days=round(6 * 30.4375))
+    assert regimen_group_at(line, six_months - timedelta(days=1)) == "anti-HER2 induction"
+    assert regimen_group_at(line, six_months) == (
+        "anti-HER2, >= 6 months on the line, maintenance date not recorded"
+    )
+    # A recorded maintenance start decides, also when it is the line's first day.
+    from_day_one = Line(1, "anti_her2", D0, None, D0)
+    assert regimen_group_at(from_day_one, d(0)) == "anti-HER2 maintenance"
+
+
+def test_immunotherapy_alone_is_its_own_regimen_group():
+    line = Line(1, "immunotherapy", D0, None, D0)
+    assert regimen_group_at(line, d(30)) == "immunotherapy alone"

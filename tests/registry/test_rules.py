@@ -56,7 +56,7 @@ def test_a_line_cannot_end_before_it_starts(patient):
     assert errors["end_date"] == ["A line cannot end before it starts."]
 
 
-@pytest.mark.parametrize("maintenance", [date(2018, 4, 1), date(2018, 9, 2)])
+@pytest.mark.parametrize("maintenance", [date(2018, 3, 31), date(2018, 9, 2)])
 def test_maintenance_starts_inside_its_line(patient, maintenance):
     record = line(
         patient,
@@ -65,6 +65,27 @@ def test_maintenance_starts_inside_its_line(patient, maintenance):
         maintenance_start_date=maintenance,
     )
     assert "maintenance_start_date" in errors_of(record)
+
+
+@pytest.mark.parametrize("maintenance", [date(2018, 4, 1), date(2018, 9, 1)])
+def test_a_line_may_be_in_maintenance_from_its_first_to_its_last_day(patient, maintenance):
+    # A line switched for toxicity while in CR and given as maintenance from day one.
+    record = line(
+        patient,
+        end_date=date(2018, 9, 1),
+        end_reason="toxicity",
+        maintenance_start_date=maintenance,
+    )
+    record.full_clean()
+    record.save()  # the database constraint agrees
+    assert TreatmentLine.objects.get(pk=record.pk).maintenance_start_date == maintenance
+
+
+def test_the_database_refuses_maintenance_before_the_line_starts(patient):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line(patient, maintenance_start_date=date(2018, 3, 31)).save()
 
 
 def test_line_end_and_reason_go_together(patient):
@@ -359,3 +380,80 @@ def test_free_text_naming_the_patient_is_refused_at_the_field(text, found):
 def test_ordinary_clinical_text_is_not_taken_for_an_identifier(text):
     patient = PatientFactory(family_name="Rossi", given_name="May", birth_date=date(1960, 5, 17))
     ProgressionEventFactory.build(patient=patient, notes=text).full_clean()
+
+
+def test_radiotherapy_has_a_site_for_every_metastatic_site_category():
+    from registry.models.vocabularies import RadiotherapySite, SiteCategory
+
+    assert set(SiteCategory.values) <= set(RadiotherapySite.values)
+
+
+def recurrent_patient():
+    # Early breast cancer in 2012, metastatic in 2018.
+    return PatientFactory(
+        presentation="recurrent",
+        primary_diagnosis_date=date(2012, 5, 3),
+        mbc_diagnosis_date=date(2018, 9, 20),
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "refused"), [(date(2012, 5, 28), False), (date(2018, 9, 20), True)]
+)
+def test_surgery_of_early_breast_cancer_precedes_the_mbc_diagnosis(day, refused):
+    from registry.models import Radiotherapy
+
+    patient = recurrent_patient()
+    surgery = Surgery(
+        patient=patient, operated_on=day, lumpectomy=True, intent="early_breast_cancer"
+    )
+    adjuvant = Radiotherapy(
+        patient=patient, started_on=day, site="breast", intent="adjuvant", total_dose_gy=50
+    )
+    for record in (surgery, adjuvant):
+        if refused:
+            assert errors_of(record)["intent"] == [
+                "This intent is for early breast cancer, treated before the MBC diagnosis "
+                "(20/09/2018); this date is not before it."
+            ]
+        else:
+            record.full_clean()
+
+
+def test_what_a_chart_does_not_give_is_answered_not_recorded(patient):
+    from registry.models import Radiotherapy
+
+    records = [
+        MetastaticSite(
+            patient=patient,
+            category="pleura",
+            detected_on=date(2018, 3, 1),
+            confirmation="not_recorded",
+        ),
+        Surgery(
+            patient=patient, operated_on=date(2019, 1, 1), mastectomy=True, intent="not_recorded"
+        ),
+        # Neither dose nor fractions in the chart: empty, shown as "not recorded".
+        Radiotherapy(
+            patient=patient, started_on=date(2019, 2, 1), site="distant_nodes", intent="curative"
+        ),
+        FollowUp(
+            patient=patient,
+            contact_date=date(2020, 1, 1),
+            vital_status="dead",
+            death_date=date(2020, 1, 1),
+            disease_status="not_recorded",
+        ),
+    ]
+    for record in records:
+        record.full_clean()
+        record.save()
+    assert str(records[2]).endswith("Distant lymph nodes, dose and fractions not recorded")
+    patient.histology = "not_recorded"
+    patient.full_clean()
+
+
+def test_histology_has_no_default_so_silence_is_never_ductal():
+    assert not Patient._meta.get_field("histology").has_default()
+    patient = PatientFactory.build(histology="")
+    assert "histology" in errors_of(patient)
