@@ -2,6 +2,7 @@
 """Set up and run the registry from a fresh clone with nothing but Python 3.11+.
 
     python3 dev.py demo   # virtualenv, dependencies, database, demo data, server on :8000
+                          # and a background-job worker beside it
     python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
     python3 dev.py audit  # known vulnerabilities in every installed dependency (pip-audit)
 
@@ -65,7 +66,18 @@ def demo() -> None:
     manage("sync_roles")
     manage("seed_demo", "--if-empty")
     print("\nOpen http://127.0.0.1:8000/ and log in with a demo user printed above.\n")
-    manage("runserver", "127.0.0.1:8000")
+    # Imports and exports run as background jobs: one worker beside the server, stopped
+    # with it (TASKS_BACKEND=rq makes it an RQ worker on REDIS_URL).
+    worker = subprocess.Popen([str(PYTHON), "manage.py", "jobs_worker"], cwd=ROOT)
+    try:
+        manage("runserver", "127.0.0.1:8000")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def test(pytest_args: list[str]) -> None:

@@ -13,6 +13,7 @@ from .clinical import (
     Surgery,
     TreatmentLine,
 )
+from .jobs import Job
 from .patients import Patient
 from .summary import PatientSummary
 
@@ -25,6 +26,7 @@ __all__ = [
     "CentreMembership",
     "ClinicalRecord",
     "FollowUp",
+    "Job",
     "MetastaticSite",
     "Patient",
     "PatientSummary",
