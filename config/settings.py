@@ -225,8 +225,9 @@ elif TASKS_BACKEND == "database":
     }
 else:
     raise ImproperlyConfigured("TASKS_BACKEND is 'database' or 'rq'.")
-# A job may run for an hour (RQ's default would stop it after 3 minutes).
-RQ_QUEUES = {TASKS_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+# A job may run for an hour (RQ's default would stop it after 3 minutes). django-tasks-rq
+# reads task results through the queue named "default", so that one is always configured.
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in ("default", TASKS_QUEUE)}
 # A running job's progress and heartbeat live outside the database: the import it reports on
 # is one open transaction (and SQLite has a single writer), so a progress row would be
 # invisible, blocked or rolled back. One cache all workers and web servers share: Redis with

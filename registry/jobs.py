@@ -13,6 +13,7 @@ stops sending heartbeats and `fail_stale` marks it failed with the reason.
 
 import json
 import logging
+import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -178,7 +179,7 @@ class ProgressReporter:
     def _write(self) -> None:
         with self._lock:
             value = {"done": self.done, "total": self.total, "message": self.message}
-        value["beat"] = time.time()
+        value.update(beat=time.time(), pid=os.getpid())  # which process runs it, for operators
         caches["jobs"].set(self.key, value, timeout=24 * 60 * 60)
         self._written_at = time.monotonic()
 
