@@ -23,7 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -430,7 +430,10 @@ class ImportView(APIView):
         parameters=[OpenApiParameter("dry_run", bool)],
     )
     def post(self, request):
-        upload = request.FILES.get("file")
+        try:
+            upload = request.FILES.get("file")
+        except UnsupportedMediaType:  # e.g. multipart without its boundary: no file in it
+            upload = None
         if upload is not None:
             name, content = upload.name, upload.read()
         elif request.content_type.startswith("application/json"):
