@@ -303,7 +303,20 @@ def _run_export(job: Job, reporter: ProgressReporter) -> None:
     for name, values in job.parameters["filters"].items():
         query.setlist(name, values)
     filters = export_filters(job.owner, query)
-    patients = filters.qs if filters.is_valid() else access.patients(job.owner).none()
+    if not filters.is_valid():  # valid when started; a centre may have gone out of reach
+        _finish(
+            job,
+            reporter,
+            state=Job.State.FAILED,
+            errors=[
+                {"where": "filters", "field": name, "message": message}
+                for name, messages in filters.errors.items()
+                for message in messages
+            ],
+            failure_reason="The filters do not apply any more: nothing was exported.",
+        )
+        return
+    patients = filters.qs
     deidentified = job.parameters["deidentified"] or not access.sees_identifying_data(job.owner)
     total = patients.count()
     reporter.report(0, total, f"Reading {total} cases")

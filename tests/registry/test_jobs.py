@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -28,6 +29,15 @@ def case_file(patient, **changes) -> bytes:
 
 
 LIVER = [{"category": "liver", "detected_on": "2018-03-01", "confirmation": "imaging"}]
+
+
+def file_of(case) -> SimpleUploadedFile:
+    return SimpleUploadedFile("cases.json", case_file(case.patient))
+
+
+def queued_only():
+    """Run the on-commit callbacks (the enqueue) of what happens inside, but no worker."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 @pytest.fixture
@@ -131,7 +141,7 @@ def test_a_job_goes_from_queued_to_running_to_succeeded(api, data_manager, case_
         return import_cases(located, **kwargs)
 
     monkeypatch.setattr(exchange, "import_cases", spying_import)
-    with TestCaseCallbacks():
+    with queued_only():
         response = api.post("/api/import/?dry_run=true", {"file": file_of(case_a)})
     queued = api.get(response["Location"]).json()
     run_queued_jobs()
@@ -141,23 +151,6 @@ def test_a_job_goes_from_queued_to_running_to_succeeded(api, data_manager, case_
     assert seen == [("running", "Checking 1 cases")]
     assert done["state"] == "succeeded" and done["finished_at"] is not None
     assert done["progress"] == {"done": 1, "total": 1, "message": "Checking case 1 of 1"}
-
-
-def file_of(case) -> SimpleUploadedFile:
-    return SimpleUploadedFile("cases.json", case_file(case.patient))
-
-
-class TestCaseCallbacks:
-    """Run the on-commit callbacks (the enqueue) of what happens inside, no worker."""
-
-    def __enter__(self):
-        from django.test import TestCase
-
-        self.context = TestCase.captureOnCommitCallbacks(execute=True)
-        return self.context.__enter__()
-
-    def __exit__(self, *exc_info):
-        return self.context.__exit__(*exc_info)
 
 
 def test_a_running_job_shows_the_workers_live_progress(data_manager):
@@ -272,7 +265,7 @@ def test_a_queue_that_cannot_be_reached_fails_the_job_at_once(api, case_a, monke
             raise ConnectionError("no queue")
 
     monkeypatch.setattr(tasks, "run_job", Unreachable())
-    with TestCaseCallbacks():
+    with queued_only():
         response = api.post("/api/import/", {"file": file_of(case_a)})
     job = api.get(response["Location"]).json()
     assert job["state"] == "failed" and "queue could not be reached" in job["failure_reason"]
@@ -381,3 +374,25 @@ def test_the_job_page_polls_a_static_script_not_inline_code(dm_client, data_mana
     assert 'src="/static/registry/job.js"' in page
     assert f'data-status-url="/api/jobs/{job.pk}/"' in page
     assert "<progress" in page
+
+
+def test_an_export_whose_filter_went_out_of_reach_fails_and_says_where(
+    api, data_manager, centre_a, case_a
+):
+    with queued_only():
+        response = api.post(f"/api/export/?centre={centre_a.pk}")
+    data_manager.centre_memberships.all().delete()  # no longer a member of that centre
+    run_queued_jobs()
+
+    job = api.get(response["Location"]).json()
+    assert job["state"] == "failed" and job["result_url"] is None
+    assert [(e["where"], e["field"]) for e in job["errors"]] == [("filters", "centre")]
+
+
+def test_a_jobs_status_is_read_in_a_fixed_number_of_queries(
+    api, data_manager, django_assert_num_queries
+):
+    job = Job.objects.create(owner=data_manager, kind=Job.Kind.IMPORT, input_name="a.json")
+    api.get(f"/api/jobs/{job.pk}/")
+    with django_assert_num_queries(2):  # the running jobs' heartbeats, then the job
+        assert api.get(f"/api/jobs/{job.pk}/").json()["state"] == "queued"
