@@ -2,6 +2,7 @@
 """Set up and run the registry from a fresh clone with nothing but Python 3.11+.
 
     python3 dev.py demo   # virtualenv, dependencies, database, demo data, server on :8000
+                          # and a background-job worker beside it
     python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
     python3 dev.py audit  # known vulnerabilities in every installed dependency (pip-audit)
 
@@ -10,9 +11,11 @@ Set DATABASE_URL=postgres://... to use PostgreSQL instead of the SQLite default.
 answers; `audit --osv-url URL` asks another OSV server.
 """
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,7 +68,41 @@ def demo() -> None:
     manage("sync_roles")
     manage("seed_demo", "--if-empty")
     print("\nOpen http://127.0.0.1:8000/ and log in with a demo user printed above.\n")
-    manage("runserver", "127.0.0.1:8000")
+    # Imports and exports run as background jobs: one worker beside the server, both stopped
+    # together (TASKS_BACKEND=rq makes it an RQ worker on REDIS_URL).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    worker = start(PYTHON, "manage.py", "jobs_worker")
+    server = start(PYTHON, "manage.py", "runserver", "127.0.0.1:8000")
+    try:
+        server.wait()
+    finally:
+        for process in (server, worker):
+            stop(process)
+
+
+def start(*args: str | Path) -> subprocess.Popen:
+    """A child in its own process group, so that stopping it stops its own children too
+    (runserver's autoreloader runs the server in a child)."""
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.Popen([str(a) for a in args], cwd=ROOT, start_new_session=os.name != "nt")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the child's group (its children may outlive it), SIGKILL after 30 s."""
+
+    def send(kill: bool) -> None:
+        if os.name == "nt":
+            process.kill() if kill else process.terminate()
+            return
+        with contextlib.suppress(ProcessLookupError):  # the whole group has ended
+            os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+
+    send(kill=False)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        send(kill=True)
+        process.wait()
 
 
 def test(pytest_args: list[str]) -> None:

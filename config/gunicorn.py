@@ -5,8 +5,8 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
-# An upload of a few hundred cases is checked and imported inside its request (about a
-# minute for 300 cases); gunicorn's default 30 s would kill it half-way (it rolls back).
+# Imports and the export page's files are background jobs (`manage.py jobs_worker`); reports
+# and the synchronous GET /api/export/ are still computed inside their request.
 timeout = 300
 graceful_timeout = 60
 # Report workers hold pandas and matplotlib memory: renew them now and then.

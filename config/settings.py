@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL=postgres://...
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "registry",
     "analytics",
 ]
@@ -197,7 +200,54 @@ SPECTACULAR_SETTINGS = {
         "registry.openapi.add_error_responses",
     ],
 }
-# Uploaded import files are read in memory and never stored.
+# Background jobs (imports, case exports): Django's tasks framework (the django-tasks
+# backport). By default the queue is a table of the registry's own database and
+# `manage.py jobs_worker` runs the jobs; TASKS_BACKEND=rq puts the same tasks on RQ in the
+# Redis at REDIS_URL (docs/operations.md, docs/decisions/0011-background-jobs.md).
+TASKS_BACKEND = env("TASKS_BACKEND", default="database")
+TASKS_QUEUE = env("TASKS_QUEUE", default="default")
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_rq.RQBackend",
+            "QUEUES": [TASKS_QUEUE],
+        }
+    }
+elif TASKS_BACKEND == "database":
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": [TASKS_QUEUE],
+        }
+    }
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND is 'database' or 'rq'.")
+# A job may run for an hour (RQ's default would stop it after 3 minutes). django-tasks-rq
+# reads task results through the queue named "default", so that one is always configured.
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in ("default", TASKS_QUEUE)}
+# A running job's progress and heartbeat live outside the database: the import it reports on
+# is one open transaction (and SQLite has a single writer), so a progress row would be
+# invisible, blocked or rolled back. One cache all workers and web servers share: Redis with
+# RQ, else a folder on this machine (JOBS_PROGRESS_DIR).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "jobs": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if TASKS_BACKEND == "rq"
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.path("JOBS_PROGRESS_DIR", default=BASE_DIR / "var" / "job-progress"),
+        }
+    ),
+}
+# A worker writes a heartbeat this often while it runs a job; a running job without one for
+# JOBS_STALE_AFTER_SECONDS is marked failed (its worker was killed: nothing was written).
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=5)
+JOBS_STALE_AFTER_SECONDS = env.float("JOBS_STALE_AFTER_SECONDS", default=60)
+
+# Uploaded import files are read in memory, then kept as their import job's input.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 IMPORT_MAX_BYTES = 20 * 1024 * 1024

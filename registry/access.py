@@ -11,7 +11,7 @@ from enum import StrEnum
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from .models import BoardMeeting, Centre, Patient
+from .models import BoardMeeting, Centre, Job, Patient
 
 
 class Role(StrEnum):
@@ -96,3 +96,10 @@ def get_or_404(queryset: QuerySet, **lookup):
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404(f"No {queryset.model._meta.verbose_name} found.") from None
+
+
+def jobs(user) -> QuerySet[Job]:
+    """Background jobs: each user's own; administrators see everyone's."""
+    if user.is_superuser:
+        return Job.objects.all()
+    return Job.objects.filter(owner=user.pk)

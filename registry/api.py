@@ -7,6 +7,8 @@ is a 404). Analysts get de-identified patients. A change reason may be sent in t
 `If-Match` refuses the write (409) when someone changed the record since it was read.
 """
 
+import json
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
@@ -21,12 +23,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import access, exchange, services
+from . import access, api_jobs, exchange, jobs, services
 from .converters import RegistryIdConverter
 from .filters import PatientFilter
 from .models import Centre, Patient, TreatmentLine
@@ -444,7 +446,8 @@ class CaseView(APIView):
 
 
 class ImportView(APIView):
-    """Import many cases from a JSON document or an XLSX workbook; all or nothing."""
+    """Check or import many cases from a JSON document or an XLSX workbook, as a background
+    job: all or nothing. Answers 202 with the job to follow (`Location`, `url`)."""
 
     permission_classes = [RegistryAccess]
 
@@ -455,32 +458,49 @@ class ImportView(APIView):
                 "ImportUpload", {"file": serializers.FileField()}
             ),
         },
-        responses={200: IMPORT_RESULT, 400: OpenApiTypes.OBJECT},
+        responses=api_jobs.JOB_ACCEPTED,
         parameters=[OpenApiParameter("dry_run", bool)],
     )
     def post(self, request):
-        upload = request.FILES.get("file")
+        try:
+            upload = request.FILES.get("file")
+        except UnsupportedMediaType:  # e.g. multipart without its boundary: no file in it
+            upload = None
         if upload is not None:
-            located = exchange.read_upload(upload)
-            source = upload.name
+            name, content = upload.name, upload.read()
         elif request.content_type.startswith("application/json"):
-            located = exchange.read_document(request.data)
-            source = "JSON request"
+            name, content = "request.json", json.dumps(request.data).encode()
         else:
             raise ValidationError({"file": ["Upload a .json or .xlsx file, or send JSON."]})
-        result = exchange.import_cases(
-            located,
-            user=request.user,
-            dry_run=_dry_run(request),
-            reason=f"Imported from {source}",
+        job = jobs.start_import(
+            user=request.user, name=name, content=content, dry_run=_dry_run(request)
         )
-        return _import_response(result)
+        return api_jobs.accepted(job)
 
 
 class ExportView(APIView):
-    """The cases you may see, filtered like the patient list, as JSON or an XLSX workbook."""
+    """The cases you may see, filtered like the patient list, as JSON or an XLSX workbook:
+    GET answers with the file; POST makes it in a background job (202), for large exports."""
 
-    permission_classes = [RegistryAccess]
+    permission_classes = [permissions.IsAuthenticated]
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if not (access.roles(request.user) or request.user.is_superuser):
+            self.permission_denied(request, message="You have no role in the registry.")
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("output", str, enum=["json", "xlsx"])],
+        responses=api_jobs.JOB_ACCEPTED,
+    )
+    def post(self, request):
+        job = jobs.start_export(
+            user=request.user,
+            query=request.query_params,
+            output=request.query_params.get("output", "json"),
+        )
+        return api_jobs.accepted(job)
 
     @extend_schema(
         parameters=[OpenApiParameter("output", str, enum=["json", "xlsx"])],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, board, exchange, patients, records
+from .views import audit, board, exchange, jobs, patients, records
 
 app_name = "registry"
 
@@ -69,4 +69,7 @@ urlpatterns = [
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("import/", exchange.ImportPageView.as_view(), name="import"),
+    path("export/", exchange.ExportPageView.as_view(), name="export"),
+    path("jobs/", jobs.JobListView.as_view(), name="job-list"),
+    path("jobs/<uuid:pk>/", jobs.JobDetailView.as_view(), name="job-detail"),
 ]

@@ -16,6 +16,7 @@ example object fails `test_every_admin_model_has_an_example`.
 """
 
 import re
+import uuid
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.django_db
 
 MISSING_PK = 987654
 MISSING_REGISTRY_ID = "MBC-Z99999"
+MISSING_UUID = "00000000-0000-4000-8000-000000000000"
 CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 WALKERS = ("data_manager", "auditor", "analyst")
 
@@ -173,10 +175,14 @@ def test_the_admin_answers_for_another_centres_objects_as_for_missing_ones(
 
 
 def _missing_twin(kwargs: dict) -> dict:
-    return {
-        key: MISSING_REGISTRY_ID if key == "registry_id" else MISSING_PK if key == "pk" else value
-        for key, value in kwargs.items()
-    }
+    def missing(key, value):
+        if key == "registry_id":
+            return MISSING_REGISTRY_ID
+        if isinstance(value, uuid.UUID):
+            return MISSING_UUID
+        return MISSING_PK if key == "pk" else value
+
+    return {key: missing(key, value) for key, value in kwargs.items()}
 
 
 @pytest.mark.parametrize("kind", WALKERS)
@@ -209,9 +215,10 @@ def _names_an_object(name: str) -> bool:
 
 
 def _api_missing(name: str, real: str, case_b) -> str:
-    if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
-        return real.replace(case_b.patient.registry_id, MISSING_REGISTRY_ID)
-    return re.sub(r"/\d+/$", f"/{MISSING_PK}/", real)
+    """The same route naming an object that does not exist (registry ID, number or UUID)."""
+    missing = real.replace(case_b.patient.registry_id, MISSING_REGISTRY_ID)
+    missing = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27}/", f"/{MISSING_UUID}/", missing)
+    return re.sub(r"/\d+/", f"/{MISSING_PK}/", missing)
 
 
 @pytest.mark.parametrize("kind", WALKERS)
@@ -225,6 +232,7 @@ def test_every_api_route_answers_for_another_centres_objects_as_for_missing_ones
     for name in sorted(filter(_names_an_object, API_RULES)):
         real = api_url(name, case_b)
         missing = _api_missing(name, real, case_b)
+        assert missing != real, name  # the walk must name a missing object
         body = {"notes": "changed by the walk", "given_name": "Walk", "reason": "walk"}
         for method in ("get", "post", "put", "patch", "delete"):
             call = getattr(client, method)

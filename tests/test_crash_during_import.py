@@ -1,5 +1,8 @@
 """Kill the importing process half-way: the database holds none of the file (all or nothing).
 
+Both the command and a background-job worker (database queue and RQ) are killed; the job
+then shows as failed with the reason.
+
 The import runs in a real subprocess against a scratch database of the same kind as the
 test run (a SQLite file, or a new PostgreSQL database), and is killed with SIGKILL after it
 reports its first progress line.
@@ -10,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -88,5 +92,119 @@ def test_a_killed_import_leaves_nothing_behind(tmp_path):
         assert "checked 10/25" in first_progress  # it was killed in the middle of the file
         assert process.returncode == -signal.SIGKILL
         assert count_patients(url) == before == 25
+    finally:
+        drop()
+
+
+def redis_url_or_skip() -> str:
+    """The Redis the RQ tests use; CI has one, so there a missing Redis fails, never skips."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"Redis is unreachable at {url}: CI runs the RQ tests, it cannot skip them."
+            )
+        pytest.skip(f"no Redis at {url}")
+    return url
+
+
+def worker_environment(url: str, backend: str, tmp_path) -> tuple[dict, object]:
+    """A worker's environment on the scratch database, and the progress cache it writes to."""
+    from django.core.cache.backends.filebased import FileBasedCache
+    from django.core.cache.backends.redis import RedisCache
+
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", "TASKS_BACKEND": backend}
+    if backend == "rq":
+        env["REDIS_URL"] = redis_url_or_skip()
+        env["TASKS_QUEUE"] = f"crash-{uuid.uuid4().hex[:10]}"  # this test's own queue
+        return env, RedisCache(env["REDIS_URL"], {})
+    env["JOBS_PROGRESS_DIR"] = str(tmp_path / "progress")
+    return env, FileBasedCache(env["JOBS_PROGRESS_DIR"], {})
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def shell(env: dict, code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("backend", ["database", "rq"])
+def test_a_job_worker_killed_mid_import_leaves_nothing_and_the_job_says_why(tmp_path, backend):
+    url, drop = scratch_database(tmp_path)
+    try:
+        env, progress_cache = worker_environment(url, backend, tmp_path)
+        manage(url, "migrate", "--no-input")
+        manage(url, "seed_demo", "--patients", "25", "--seed", "3")
+        export = tmp_path / "cases.json"
+        manage(url, "export_cases", "--output", str(export))
+        document = json.loads(export.read_text())
+        for case in document["cases"]:  # the same cases under new registry IDs
+            case["registry_id"] = case["registry_id"].replace("MBC-", "NEW-")
+            case["record_number"] = "N" + case["record_number"]
+        export.write_text(json.dumps(document))
+        before = count_patients(url)
+        job_id = shell(
+            env,
+            "from django.contrib.auth.models import User; from registry import jobs; "
+            f"print(jobs.start_import(user=User.objects.get(username='admin'), name='cases.json',"
+            f" content=open({str(export)!r}, 'rb').read(), dry_run=False).pk)",
+        )
+
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "jobs_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: RQ runs the job in a child
+        )
+        try:
+            deadline = time.monotonic() + 120
+            live = None
+            while time.monotonic() < deadline and worker.poll() is None:
+                live = progress_cache.get(f"job-progress:{job_id}")
+                if live and live["total"] and 0 < live["done"] < live["total"]:
+                    break  # half-way through the file
+                time.sleep(0.05)
+        finally:
+            if live:  # the process running the job: RQ's work horse is not in the group
+                os.kill(live["pid"], signal.SIGKILL)
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+            while live and time.monotonic() < deadline and pid_alive(live["pid"]):
+                time.sleep(0.05)
+
+        assert live and 0 < live["done"] < live["total"] == 25, live
+        assert count_patients(url) == before == 25
+        seen = shell(
+            env,
+            "import time; from django.conf import settings; from registry import jobs; "
+            "from registry.models import Job; "
+            "jobs.fail_stale(now=time.time() + settings.JOBS_STALE_AFTER_SECONDS + 1); "
+            f"job = Job.objects.get(pk={job_id!r}); print(job.state, '|', job.failure_reason)",
+        )
+        state, reason = (seen + " ").split(" | ", 1)
+        assert state == "failed", seen
+        assert reason.startswith("The worker running this job stopped")
+        assert "Nothing was changed" in reason
     finally:
         drop()

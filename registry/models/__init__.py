@@ -14,6 +14,7 @@ from .clinical import (
     Surgery,
     TreatmentLine,
 )
+from .jobs import Job
 from .patients import Patient
 from .summary import PatientSummary
 
@@ -27,6 +28,7 @@ __all__ = [
     "CentreMembership",
     "ClinicalRecord",
     "FollowUp",
+    "Job",
     "MetastaticSite",
     "Patient",
     "PatientSummary",

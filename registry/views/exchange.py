@@ -1,22 +1,17 @@
-"""The data managers' upload page: check a file (dry run), then import it, all or nothing.
+"""The data managers' upload page and the case export page: both start background jobs.
 
-Templates get `ImportResult.as_dict()`: plain dicts, not defaultdicts (a template lookup of
-"items" on a defaultdict would create a key instead of listing them).
+An upload is stored as its job's input and first checked (a dry run); the job's page then
+offers to import that same stored file. Nothing waits in the session.
 """
 
-import base64
-import hashlib
-
 from django import forms
-from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views import View
 
-from registry import exchange
+from registry import access, exchange, jobs
 
-from .mixins import DataManagerRequiredMixin
-
-PENDING = "pending_import"
+from .mixins import DataManagerRequiredMixin, RoleRequiredMixin
 
 
 class UploadForm(forms.Form):
@@ -24,77 +19,74 @@ class UploadForm(forms.Form):
 
 
 class ImportPageView(DataManagerRequiredMixin, View):
-    """Upload checks the file without writing; a clean check can then be imported."""
+    """Upload starts a check of the file; `confirm=<check job>` imports the checked file."""
 
     template_name = "registry/import.html"
 
     def get(self, request):
-        request.session.pop(PENDING, None)
         return render(request, self.template_name, {"form": UploadForm()})
 
     def post(self, request):
         if "confirm" in request.POST:
             return self.confirm(request)
         form = UploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return render(request, self.template_name, {"form": form}, status=400)
-        upload = form.cleaned_data["file"]
-        try:
-            located = exchange.read_upload(upload)
-        except exchange.ExchangeFileError as error:
-            form.add_error("file", str(error))
-            return render(request, self.template_name, {"form": form}, status=400)
-        result = exchange.import_cases(
-            located, user=request.user, dry_run=True, reason=f"Imported from {upload.name}"
-        )
-        if result.ok:
-            upload.seek(0)
-            content = upload.read()
-            request.session[PENDING] = {
-                "name": upload.name,
-                "content": base64.b64encode(content).decode(),
-                "sha256": hashlib.sha256(content).hexdigest(),
-            }
-        return render(
-            request,
-            self.template_name,
-            {
-                "form": UploadForm(),
-                "result": result.as_dict(),
-                "file_name": upload.name,
-                "pending": request.session.get(PENDING, {}).get("sha256") if result.ok else None,
-            },
-            status=200 if result.ok else 400,
-        )
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = jobs.start_import(
+                    user=request.user, name=upload.name, content=upload.read(), dry_run=True
+                )
+            except exchange.ExchangeFileError as error:
+                form.add_error("file", str(error))
+            else:
+                return redirect(job.get_absolute_url())
+        return render(request, self.template_name, {"form": form}, status=400)
 
     def confirm(self, request):
-        pending = request.session.pop(PENDING, None)
-        if not pending or pending["sha256"] != request.POST.get("confirm"):
-            messages.error(request, "Nothing checked to import: upload the file again.")
-            return redirect("registry:import")
-        content = base64.b64decode(pending["content"])
-        result = exchange.import_cases(
-            exchange.read_named(pending["name"], content),
-            user=request.user,
-            dry_run=False,
-            reason=f"Imported from {pending['name']}",
-        )
-        if result.written:
-            created = sum(result.created.values())
-            updated = sum(result.updated.values())
-            messages.success(
-                request,
-                f"Imported {pending['name']}: {result.cases} cases, "
-                f"{created} records created, {updated} updated.",
-            )
-            return redirect("registry:patient-list")
+        try:
+            check = access.get_or_404(access.jobs(request.user), pk=request.POST["confirm"])
+            job = jobs.start_import_of_checked(user=request.user, check=check)
+        except ValidationError as error:  # not a job id, or not a passed check
+            context = {"form": UploadForm(), "refusal": " ".join(error.messages)}
+            return render(request, self.template_name, context, status=400)
+        return redirect(job.get_absolute_url())
+
+
+class ExportForm(forms.Form):
+    output = forms.ChoiceField(
+        choices=[("xlsx", "XLSX workbook (one sheet per record type)"), ("json", "JSON")],
+        widget=forms.RadioSelect,
+        initial="xlsx",
+    )
+
+
+class ExportPageView(RoleRequiredMixin, View):
+    """Export the cases the patient list's filters select (in the query string), as a job."""
+
+    template_name = "registry/export.html"
+
+    def get(self, request):
+        return self.page(request, ExportForm())
+
+    def post(self, request):
+        form = ExportForm(request.POST)
+        if form.is_valid():
+            try:
+                job = jobs.start_export(
+                    user=request.user, query=request.GET, output=form.cleaned_data["output"]
+                )
+            except ValidationError as error:
+                form.add_error(None, "; ".join(error.messages))
+            else:
+                return redirect(job.get_absolute_url())
+        return self.page(request, form, status=400)
+
+    def page(self, request, form, status=200):
+        filters = jobs.export_filters(request.user, request.GET)
+        count = filters.qs.count() if filters.is_valid() else None
         return render(
             request,
             self.template_name,
-            {
-                "form": UploadForm(),
-                "result": result.as_dict(),
-                "file_name": pending["name"],
-            },
-            status=400,
+            {"form": form, "count": count, "filters": filters, "query": request.GET.urlencode()},
+            status=status,
         )

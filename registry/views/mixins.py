@@ -15,6 +15,13 @@ class DataManagerRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+class RoleRequiredMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not (access.roles(request.user) or request.user.is_superuser):
+            raise PermissionDenied("You have no role in the registry.")
+        return super().dispatch(request, *args, **kwargs)
+
+
 class AuditorRequiredMixin:
     def dispatch(self, request, *args, **kwargs):
         if not access.is_auditor(request.user):

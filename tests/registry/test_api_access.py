@@ -5,11 +5,13 @@ from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from registry.record_types import RECORD_TYPES
+from tests.registry.test_job_access import job_of
 
 OPEN = "open"  # any user with a role
 READ = "read"  # scoped to the user's centres
 POST_ONLY = "post-only"
 REPORT = "report"
+JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_access.py
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -22,6 +24,9 @@ EXPECTED = {
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
     "api:report": REPORT,
+    "api:job-list": OPEN,
+    "api:job-detail": JOB,
+    "api:job-result": JOB,
     **{f"api:record-{slug}-list": OPEN for slug in RECORD_TYPES},
     **{f"api:record-{slug}-detail": READ for slug in RECORD_TYPES},
 }
@@ -38,6 +43,8 @@ def api_url_names() -> set[str]:
 
 
 def url(name: str, case) -> str:
+    if name in ("api:job-detail", "api:job-result"):
+        return reverse(name, args=[job_of(case).pk])
     if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
         return reverse(name, args=[case.patient.registry_id])
     if name.endswith("-detail"):
@@ -55,6 +62,8 @@ def expected_status(kind: str, rule: str, own: bool) -> int:
         return 405
     if rule == REPORT:
         return 200 if kind != "data_manager" else 403
+    if rule == JOB:  # the example job is a colleague's of the case's centre
+        return 404
     return 200 if own or kind == "auditor" else 404
 
 

@@ -282,56 +282,6 @@ def test_patient_list_filters_by_board_status_and_subtype(dm_client, patient, ce
     assert [p.pk for p in her2] == [other.pk]
 
 
-def test_upload_page_checks_then_imports_the_same_file(dm_client, patient):
-    import json
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from registry import exchange
-
-    document = exchange.export_document(Patient.objects.filter(pk=patient.pk))
-    document["cases"][0]["metastatic_sites"] = [
-        {"category": "liver", "detected_on": "2018-03-01", "confirmation": "imaging", "detail": ""}
-    ]
-    upload = SimpleUploadedFile("cases.json", json.dumps(document).encode())
-
-    checked = dm_client.post(reverse("registry:import"), {"file": upload})
-    assert checked.status_code == 200
-    assert not patient.metastaticsite_set.exists()  # the check wrote nothing
-    confirm = checked.context["pending"]
-    imported = dm_client.post(reverse("registry:import"), {"confirm": confirm})
-
-    assert imported.status_code == 302
-    assert list(patient.metastaticsite_set.values_list("category", flat=True)) == ["liver"]
-    row = patient.metastaticsite_set.get().history.get()
-    assert row.history_change_reason == "Imported from cases.json"
-
-
-def test_upload_page_lists_every_error_and_offers_no_import(dm_client, patient):
-    import json
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from registry import exchange
-
-    document = exchange.export_document(Patient.objects.filter(pk=patient.pk))
-    document["cases"][0]["metastatic_sites"] = [
-        {"category": "moon", "detected_on": "2018-03-01", "confirmation": "imaging"},
-        {"category": "liver", "detected_on": "1900-01-01", "confirmation": "imaging"},
-    ]
-    response = dm_client.post(
-        reverse("registry:import"),
-        {"file": SimpleUploadedFile("cases.json", json.dumps(document).encode())},
-    )
-
-    assert response.status_code == 400
-    errors = response.context["result"]["errors"]
-    fields = [(e["where"].split(" › ")[-1], e["field"]) for e in errors]
-    assert fields == [("metastatic_sites[1]", "category"), ("metastatic_sites[2]", "detected_on")]
-    assert response.context.get("pending") is None
-    assert not patient.metastaticsite_set.exists()
-
-
 def test_case_timeline_writes_responses_as_clinicians_do(dm_client, case_a):
     response = case_a.records["responses"]
     type(response).objects.filter(pk=response.pk).update(category="non_CR_non_PD")

@@ -23,6 +23,7 @@ from registry.models import (
     ProgressionEvent,
     TreatmentLine,
 )
+from tests.jobs import jobs_run
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,15 @@ def test_xlsx_errors_name_the_sheet_and_row(data_manager, case_a):
     ]
 
 
-def test_unreadable_files_are_refused_before_anything_is_read(data_manager):
+def finished_import_job(client, data, path="/api/import/", **kwargs) -> dict:
+    """POST /api/import/ (202), run the job, and return its final status."""
+    with jobs_run():
+        response = client.post(path, data, **kwargs)
+    assert response.status_code == 202, response.content
+    return client.get(response["Location"]).json()
+
+
+def test_unreadable_files_fail_their_job_before_anything_is_read(data_manager):
     client = APIClient()
     client.force_authenticate(data_manager)
     for name, content, message in [
@@ -124,9 +133,12 @@ def test_unreadable_files_are_refused_before_anything_is_read(data_manager):
         ("cases.xlsx", b"not a zip", "not a workbook"),
         ("cases.exe", b"MZ", "Upload a .json case file or an .xlsx workbook."),
     ]:
-        response = client.post("/api/import/", {"file": SimpleUploadedFile(name, content)})
-        assert response.status_code == 400
-        assert message in response.json()["file"][0]
+        job = finished_import_job(client, {"file": SimpleUploadedFile(name, content)})
+        assert job["state"] == "failed"
+        assert job["failure_reason"] == "The file cannot be read: nothing was changed."
+        [error] = job["errors"]
+        assert (error["where"], error["field"]) == ("file", "file")
+        assert message in error["message"]
 
 
 def test_api_import_dry_run_and_errors(data_manager, case_a):
@@ -134,10 +146,10 @@ def test_api_import_dry_run_and_errors(data_manager, case_a):
     client.force_authenticate(data_manager)
     document = document_of(case_a.patient)
     document["cases"][0]["follow_up"][0]["vital_status"] = "zombie"
-    response = client.post("/api/import/?dry_run=true", document, format="json")
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "vital_status"
-    assert response.json()["written"] is False
+    job = finished_import_job(client, document, "/api/import/?dry_run=true", format="json")
+    assert job["state"] == "failed" and job["dry_run"] is True
+    assert job["errors"][0]["field"] == "vital_status"
+    assert job["summary"]["written"] is False
 
 
 def test_round_trip_of_the_demo_registry_in_both_formats(tmp_path, django_user_model):
@@ -249,14 +261,16 @@ def test_json_nested_too_deeply_is_refused_everywhere_it_is_read(client, data_ma
 
     body = api.post("/api/import/", data=deep, content_type="application/json")
     case = api.put("/api/cases/MBC-X1/", data=deep, content_type="application/json")
-    upload = api.post("/api/import/", {"file": SimpleUploadedFile("cases.json", deep)})
-    page = client.post(reverse("registry:import"), {"file": SimpleUploadedFile("c.json", deep)})
+    upload = finished_import_job(api, {"file": SimpleUploadedFile("cases.json", deep)})
+    with jobs_run():
+        page = client.post(reverse("registry:import"), {"file": SimpleUploadedFile("c.json", deep)})
+    job_page = client.get(page.url)
 
     assert body.status_code == case.status_code == 400
     assert body.json()["detail"] == "JSON parse error - nested too deeply."
-    assert upload.json()["file"] == ["Not a case file: its JSON is nested too deeply."]
-    assert page.status_code == 400
-    assert "nested too deeply" in page.content.decode()
+    assert upload["errors"][0]["message"] == "Not a case file: its JSON is nested too deeply."
+    assert page.status_code == 302
+    assert "nested too deeply" in job_page.content.decode()
     assert counts() == before
 
 
@@ -268,13 +282,11 @@ def test_a_workbook_that_unpacks_to_far_more_than_case_tables_is_refused(setting
     client = APIClient()
     client.force_authenticate(data_manager)
 
-    response = client.post(
-        "/api/import/", {"file": SimpleUploadedFile("cases.xlsx", bomb.getvalue())}
-    )
+    job = finished_import_job(client, {"file": SimpleUploadedFile("cases.xlsx", bomb.getvalue())})
 
     assert len(bomb.getvalue()) < 100_000
-    assert response.status_code == 400
-    assert response.json()["file"] == [
+    assert job["state"] == "failed"
+    assert [e["message"] for e in job["errors"]] == [
         "This workbook unpacks to 30 MB, far more than case tables do: it is not imported."
     ]
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from registry.record_types import RECORD_TYPES
+from tests.registry.test_job_access import job_of
 
 LIST = "list"
 CREATE = "create"
@@ -17,6 +18,7 @@ AUDIT = "audit"
 AUDIT_LOG = "audit-log"
 SHEET = "sheet"
 REPORT = "report"
+JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_access.py
 
 EXPECTED = {
     "home": LIST,
@@ -40,6 +42,9 @@ EXPECTED = {
     "registry:audit-log": AUDIT_LOG,
     "registry:decision-sheet": SHEET,
     "registry:import": CREATE,
+    "registry:export": LIST,
+    "registry:job-list": LIST,
+    "registry:job-detail": JOB,
     "analytics:index": REPORT,
     "analytics:report": REPORT,
     "analytics:download": REPORT,
@@ -79,6 +84,8 @@ def examples(name: str, case) -> list[dict]:
         return [{"pk": case.meeting.pk}]
     if name in {"registry:decision-update", "registry:decision-sheet"}:
         return [{"pk": discussion.pk}]
+    if name == "registry:job-detail":
+        return [{"pk": job_of(case).pk}]
     return ANALYTICS_EXAMPLES.get(name, [{}])
 
 
@@ -103,6 +110,8 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
     """The status a user kind gets for a URL rule on its own or a foreign centre's data."""
     if rule == LIST:
         return 200
+    if rule == JOB:  # the example job is a colleague's of the case's centre
+        return 404
     if rule == REPORT:  # aggregated over the user's own centres: no foreign record in the URL
         return 200 if kind in ("auditor", "analyst") else 403
     if kind == "data_manager":
