@@ -91,7 +91,7 @@ class RegistryHistoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return False
 
 
-class ReadOnlyClinicalAdmin(RegistryHistoryAdmin):
+class ReadOnlyMixin:
     """Shown to administrators and auditors; changed on the registry's pages only."""
 
     def has_add_permission(self, request, obj=None):
@@ -102,6 +102,10 @@ class ReadOnlyClinicalAdmin(RegistryHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyClinicalAdmin(ReadOnlyMixin, RegistryHistoryAdmin):
+    pass
 
 
 class ChangeReasonForm(forms.Form):
@@ -332,18 +336,9 @@ class CaseDiscussionAdmin(PatientRecordAdmin):
     list_select_related = ("patient", "patient__centre", "meeting", "meeting__centre")
 
 
-class BoardAttendanceInline(admin.TabularInline):
+class BoardAttendanceInline(ReadOnlyMixin, admin.TabularInline):
     model = BoardAttendance
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BoardMeeting)

@@ -90,6 +90,11 @@ def _compared_fields(model: type[Model]):
     ]
 
 
+def _capitalised(label: str) -> str:
+    """'API token' stays so; str.capitalize() would write 'Api token'."""
+    return label[:1].upper() + label[1:]
+
+
 def _via(row) -> str:
     """The API token a change was made with: whoever issued it could have made it."""
     token = getattr(row, "history_api_token", None)
@@ -133,7 +138,7 @@ def entries_for(history: QuerySet, model: type[Model]) -> list[AuditEntry]:
                 at=row.history_date,
                 user=row.history_user.get_username() if row.history_user else "system",
                 action=ACTIONS[row.history_type],
-                record_label=str(model._meta.verbose_name).capitalize(),
+                record_label=_capitalised(str(model._meta.verbose_name)),
                 object_id=row.id,
                 object_repr=_label(model, row),
                 reason=row.history_change_reason or "",

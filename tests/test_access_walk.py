@@ -169,6 +169,18 @@ def test_the_admin_answers_for_another_centres_objects_as_for_missing_ones(
             responses[f"GET {real}"] = (client.get(real), client.get(missing))
             data = _form_data(obj)
             responses[f"POST {real}"] = (client.post(real, data), client.post(missing, data))
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        searched = f"{changelist}?q={case_b.patient.registry_id}"
+        responses[f"GET {searched}"] = (client.get(searched), client.get(f"{changelist}?q=none"))
+        for action in {"delete_selected", *(model_admin.actions or ())}:
+            chosen, absent = (
+                {"action": action, "_selected_action": [pk], "post": "yes"}
+                for pk in (obj.pk, MISSING_PK)
+            )
+            responses[f"POST {changelist} {action}"] = (
+                client.post(changelist, chosen),
+                client.post(changelist, absent),
+            )
 
     _assert_like_missing(responses, case_b)
     assert snapshot(foreign) == before

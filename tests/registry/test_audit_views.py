@@ -158,3 +158,48 @@ def test_logging_in_is_not_a_change_to_the_account(client, data_manager):
 
     assert "_auth_user_id" in client.session
     assert type(data_manager).history.filter(id=data_manager.pk).count() == before
+
+
+def test_a_change_made_with_an_api_token_names_the_token_and_its_issuer(
+    client, auditor, admin_user, data_manager, case_a
+):
+    from rest_framework.test import APIClient
+
+    from registry import services
+    from registry.models import TreatmentLine
+
+    token, key = services.api_token_issue(
+        user=admin_user, for_user=data_manager, purpose="Scripted corrections"
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    line = case_a.records["lines"]
+
+    changed = api.patch(f"/api/records/lines/{line.pk}/", {"agents": "letrozole"}, format="json")
+    client.force_login(auditor)
+    log = entries(client.get(reverse("registry:audit-log")))
+
+    assert changed.status_code == 200
+    row = TreatmentLine.history.filter(id=line.pk).first()
+    assert (row.history_user, row.history_api_token) == (data_manager, token)
+    entry = next(e for e in log if e.record_label == "Treatment line" and e.action == "changed")
+    assert entry.via == f"API token {token.key_prefix}… issued by {admin_user.username}"
+    issued = next(e for e in log if e.record_label == "API token")
+    assert issued.user == admin_user.username and "Scripted corrections" in issued.reason
+
+
+def test_a_revoked_token_no_longer_opens_the_api(admin_user, data_manager):
+    from rest_framework.test import APIClient
+
+    from registry import services
+
+    token, key = services.api_token_issue(user=admin_user, for_user=data_manager, purpose="x")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    before = api.get("/api/patients/").status_code
+
+    services.api_token_revoke(user=admin_user, token=token, reason="left the team")
+
+    after = api.get("/api/patients/")
+    assert (before, after.status_code, after.json()) == (200, 403, {"detail": "Invalid token."})
+    assert token.history.first().history_change_reason == "left the team"
