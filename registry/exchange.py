@@ -366,15 +366,6 @@ def read_csv_files(files: dict[str, bytes]) -> list[Located]:
     return tables_to_cases(tables)
 
 
-def read_upload(upload) -> list[Located]:
-    """Accept .json or .xlsx of at most IMPORT_MAX_BYTES; the file is read, never stored."""
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        raise ExchangeFileError(
-            f"The file is larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB."
-        )
-    return read_named(upload.name, upload.read())
-
-
 def read_named(name: str, content: bytes) -> list[Located]:
     """Read by the file's type: its extension, and for XLSX its ZIP signature."""
     name = name.lower()
