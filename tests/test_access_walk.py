@@ -25,6 +25,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.forms.models import model_to_dict
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from registry import services
@@ -77,6 +78,17 @@ def foreign(case_a, case_b, dm_b, admin_user):
         AccessLog: AccessLog.objects.create(username="dm_b"),
         AccessFailureLog: AccessFailureLog.objects.create(username="dm_b", locked_out=False),
     }
+    if apps.is_installed("django_tasks_db"):  # the default task backend's queue
+        from django_tasks_db.models import DBTaskResult
+
+        objects[DBTaskResult] = DBTaskResult.objects.create(
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="registry.tasks.run_job",
+            backend_name="default",
+            run_after=timezone.now(),
+            exception_class_path="",
+            traceback="",
+        )
     return objects
 
 
@@ -95,9 +107,19 @@ def snapshot(objects) -> tuple:
     values = {
         model._meta.label: model_to_dict(type(obj).objects.get(pk=obj.pk))
         for model, obj in objects.items()
-        if model not in (ApiToken, AccessAttempt, AccessLog, AccessFailureLog)
+        if model._meta.app_label in ("registry", "auth") and model is not ApiToken
     }
     return history_counts, values
+
+
+def assert_unchanged(before: tuple, after: tuple) -> None:
+    for part_before, part_after in zip(before, after, strict=True):
+        changed = {
+            key: (value, part_after.get(key))
+            for key, value in part_before.items()
+            if part_after.get(key) != value
+        }
+        assert not changed, changed
 
 
 def fill(route: str, values: dict) -> str:
@@ -136,7 +158,7 @@ def _form_data(obj) -> dict:
 
 
 def _without_ids(url: str) -> str:
-    return re.sub(r"/\d+/", "/N/", url.split("?")[0])
+    return re.sub(r"/(\d+|[0-9a-f]{8}-[0-9a-f-]{27})/", "/N/", url.split("?")[0])
 
 
 def _assert_like_missing(responses, case_b, *, creates_when_missing=()):
@@ -183,7 +205,7 @@ def test_the_admin_answers_for_another_centres_objects_as_for_missing_ones(
             )
 
     _assert_like_missing(responses, case_b)
-    assert snapshot(foreign) == before
+    assert_unchanged(before, snapshot(foreign))
 
 
 def _missing_twin(kwargs: dict) -> dict:
@@ -202,28 +224,27 @@ def test_every_page_answers_for_another_centres_objects_as_for_missing_ones(
     client, walkers, foreign, case_b, kind
 ):
     client.force_login(walkers[kind])
+    urls = [  # built first: some examples (jobs) create their objects
+        (reverse(name, kwargs=kwargs), reverse(name, kwargs=_missing_twin(kwargs)))
+        for name in sorted(PAGE_RULES)
+        for kwargs in page_examples(name, case_b)
+        if {"registry_id", "pk"} & set(kwargs)
+    ]
     before = snapshot(foreign)
     responses = {}
-    for name in sorted(PAGE_RULES):
-        for kwargs in page_examples(name, case_b):
-            if not {"registry_id", "pk"} & set(kwargs):
-                continue
-            real, missing = (
-                reverse(name, kwargs=kwargs),
-                reverse(name, kwargs=_missing_twin(kwargs)),
-            )
-            responses[f"GET {real}"] = (client.get(real), client.get(missing))
-            data = {"reason": "walk", "notes": "changed by the walk"}
-            responses[f"POST {real}"] = (client.post(real, data), client.post(missing, data))
+    for real, missing in urls:
+        responses[f"GET {real}"] = (client.get(real), client.get(missing))
+        data = {"reason": "walk", "notes": "changed by the walk"}
+        responses[f"POST {real}"] = (client.post(real, data), client.post(missing, data))
 
     _assert_like_missing(responses, case_b)
-    assert snapshot(foreign) == before
+    assert_unchanged(before, snapshot(foreign))
 
 
 def _names_an_object(name: str) -> bool:
     api = get_resolver().namespace_dict["api"][1]
-    (_, parameters), *_ = api.reverse_dict.getlist(name.removeprefix("api:"))[0][0]
-    return bool(parameters)
+    possibilities = api.reverse_dict.getlist(name.removeprefix("api:"))
+    return all({"registry_id", "pk"} & set(params) for p in possibilities for _, params in p[0])
 
 
 def _api_missing(name: str, real: str, case_b) -> str:
@@ -239,11 +260,14 @@ def test_every_api_route_answers_for_another_centres_objects_as_for_missing_ones
 ):
     client = APIClient()
     client.force_authenticate(walkers[kind])
+    urls = [  # built first: some examples (jobs) create their objects
+        (name, real, _api_missing(name, real, case_b))
+        for name in sorted(filter(_names_an_object, API_RULES))
+        for real in [api_url(name, case_b)]
+    ]
     before = snapshot(foreign)
     responses = {}
-    for name in sorted(filter(_names_an_object, API_RULES)):
-        real = api_url(name, case_b)
-        missing = _api_missing(name, real, case_b)
+    for name, real, missing in urls:
         assert missing != real, name  # the walk must name a missing object
         body = {"notes": "changed by the walk", "given_name": "Walk", "reason": "walk"}
         for method in ("get", "post", "put", "patch", "delete"):
@@ -255,4 +279,4 @@ def test_every_api_route_answers_for_another_centres_objects_as_for_missing_ones
 
     case_put = f"PUT {reverse('api:case', args=[case_b.patient.registry_id])}"
     _assert_like_missing(responses, case_b, creates_when_missing={case_put})
-    assert snapshot(foreign) == before
+    assert_unchanged(before, snapshot(foreign))
