@@ -4,6 +4,7 @@
     python3 dev.py demo   # virtualenv, dependencies, database, demo data, server on :8000
     python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
     python3 dev.py audit  # known vulnerabilities in every installed dependency (pip-audit)
+    python3 dev.py browser  # the browser journeys and accessibility check in headless Chromium
 
 Set DATABASE_URL=postgres://... to use PostgreSQL instead of the SQLite default.
 `audit --allow-unreachable` reports, rather than fails, when no vulnerability database
@@ -27,6 +28,11 @@ STAMP = VENV / ".requirements.sha256"
 # A release with many published advisories. An audit that finds none in it did not reach a
 # vulnerability database (pip-audit then says "no known vulnerabilities" all the same).
 AUDIT_CANARY = "Django==3.2"
+# The browser tests drive Debian's chromium (a browser is never downloaded) and inject
+# axe-core, installed from npm into a git-ignored folder.
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_CORE = "axe-core@4.14.1"
+BROWSER_TOOLS = ROOT / ".browser-tools"
 PIP_AUDIT_OPTIONS = (
     *("--vulnerability-service", "osv"),
     *("--format", "json"),
@@ -86,6 +92,28 @@ def test(pytest_args: list[str]) -> None:
     manage("check")
     manage("makemigrations", "--check", "--dry-run")
     run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *pytest_args)
+
+
+def browser(pytest_args: list[str]) -> None:
+    """The browser tests (marker `browser`, left out of `test`), one process, live server."""
+    if not CHROMIUM.exists():
+        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does it).")
+    axe = BROWSER_TOOLS / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.exists():
+        BROWSER_TOOLS.mkdir(exist_ok=True)
+        run("npm", "install", "--silent", "--no-save", "--prefix", BROWSER_TOOLS, AXE_CORE)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop
+    run(
+        PYTHON,
+        "-m",
+        "pytest",
+        "-m",
+        "browser",
+        "-p",
+        "no:cacheprovider",
+        "tests/browser",
+        *pytest_args,
+    )
 
 
 def pip_audit(python: str | Path, *args: str) -> tuple[dict | None, str]:
@@ -150,7 +178,7 @@ def audit(args: list[str], python: str | Path = PYTHON) -> None:
     )
 
 
-COMMANDS = {"demo": lambda args: demo(), "test": test, "audit": audit}
+COMMANDS = {"demo": lambda args: demo(), "test": test, "audit": audit, "browser": browser}
 
 
 def main() -> None:
