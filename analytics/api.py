@@ -35,4 +35,4 @@ class ReportView(APIView):
         if not form.is_valid():
             raise ValidationError(form.errors)
         cohort = build_cohort(access.patients(request.user), form.cohort_filter())
-        return Response(REPORTS[report].build(cohort, by_centre=form.cleaned_data["by_centre"]))
+        return Response(REPORTS[report].build(cohort, by_centre=form.compare_centres))

@@ -41,7 +41,7 @@ class ReportAccessMixin:
     def cohort_and_report(self, form):
         filters = form.cohort_filter()
         cohort = build_cohort(access.patients(self.request.user), filters)
-        report = self.spec().build(cohort, by_centre=form.cleaned_data["by_centre"])
+        report = self.spec().build(cohort, by_centre=form.compare_centres)
         return cohort, report
 
 
@@ -69,6 +69,7 @@ class ReportView(ReportAccessMixin, View):
                 "spec": spec,
                 "form": form,
                 "report": result,
+                "matches": result["meta"]["selection"]["patients_selected"] > 0,
                 "overall": result["overall"],
                 "query": request.GET.urlencode(),
                 "datasets": DATASETS,

@@ -9,10 +9,11 @@ from . import access
 from .domain.biology import Subtype
 from .models import CaseDiscussion, MetastaticSite, Patient, TreatmentLine
 from .models.vocabularies import Presentation, RegimenCategory, SiteCategory
+from .widgets import INVALID_DATE, ClinicalDateInput
 
 
 def _date_widget():
-    return forms.DateInput(attrs={"type": "date"})
+    return ClinicalDateInput()
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -29,12 +30,14 @@ class PatientFilter(django_filters.FilterSet):
         lookup_expr="gte",
         label="MBC diagnosis from",
         widget=_date_widget(),
+        error_messages={"invalid": INVALID_DATE},
     )
     mbc_to = django_filters.DateFilter(
         field_name="mbc_diagnosis_date",
         lookup_expr="lte",
         label="MBC diagnosis to",
         widget=_date_widget(),
+        error_messages={"invalid": INVALID_DATE},
     )
     regimen = django_filters.ChoiceFilter(
         choices=RegimenCategory.choices, method="with_regimen", label="Received regimen"
@@ -59,7 +62,10 @@ class PatientFilter(django_filters.FilterSet):
         widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
     )
     discussed_since = django_filters.DateFilter(
-        method="with_discussion_since", label="Discussed since", widget=_date_widget()
+        method="with_discussion_since",
+        label="Discussed since",
+        widget=_date_widget(),
+        error_messages={"invalid": INVALID_DATE},
     )
     board_status = django_filters.ChoiceFilter(
         method="with_board_status",

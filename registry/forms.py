@@ -1,8 +1,12 @@
 """Data-entry forms. They only collect and present; the rules live in the models."""
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from . import access
 from .models import (
@@ -19,22 +23,16 @@ from .models import (
     TreatmentLine,
 )
 from .models.vocabularies import Specialty
+from .widgets import clinical_date_field
 
 YES_NO_UNKNOWN = [("", "Not known / not applicable"), ("true", "Yes"), ("false", "No")]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 def _widgets(db_field, **kwargs):
-    """Native date pickers for every date; choices stay selects."""
+    """The registry's date entry for every date; choices stay selects."""
     field = db_field.formfield(**kwargs)
     if field is not None and isinstance(field, forms.DateField):
-        field.widget = DateInput()
+        clinical_date_field(field)
     if field is not None and db_field.get_internal_type() == "BooleanField" and db_field.null:
         field = forms.NullBooleanField(
             label=field.label,
@@ -45,13 +43,17 @@ def _widgets(db_field, **kwargs):
     return field
 
 
-def _plain(value) -> str:
-    """A field value as text, the same for a stored record and a cleaned form value."""
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value.pk if hasattr(value, "pk") else value)
+def _plain(field: forms.Field, value) -> str:
+    """A field value as its reader sees it, the same for a stored record and a form value."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, date):
+        return date_format(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if getattr(field, "choices", None) and not hasattr(value, "pk"):
+        return str(dict(field.choices).get(value, value))
+    return str(value)
 
 
 def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
@@ -96,14 +98,18 @@ class AuditedForm(forms.ModelForm):
         """Say who changed what meanwhile; the next save, after review, will overwrite it."""
         latest = current.history.select_related("history_user").first()
         who = latest.history_user.get_username() if latest and latest.history_user else "Someone"
-        when = f" at {latest.history_date:%d/%m/%Y %H:%M}" if latest else ""
-        stored = {f.name for f in current._meta.fields}
+        when = (
+            f" at {date_format(localtime(latest.history_date), 'SHORT_DATETIME_FORMAT')}"
+            if latest
+            else ""
+        )
+        stored = {f.name for f in current._meta.fields} - {"version"}  # hidden, not data
         differences = [
-            f"{field.label}: stored “{_plain(getattr(current, name))}”, "
-            f"yours “{_plain(self.cleaned_data.get(name))}”."
+            f"{field.label}: stored “{_plain(field, getattr(current, name))}”, "
+            f"yours “{_plain(field, self.cleaned_data.get(name))}”."
             for name, field in self.fields.items()
             if name in stored
-            and _plain(self.cleaned_data.get(name)) != _plain(getattr(current, name))
+            and _plain(field, self.cleaned_data.get(name)) != _plain(field, getattr(current, name))
         ]
         self.add_error(
             None,
@@ -127,9 +133,8 @@ class PatientRecordForm(AuditedForm):
 
 
 class PatientForm(AuditedForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = Patient
         fields = [
             "registry_id",
@@ -160,9 +165,8 @@ class PatientForm(AuditedForm):
 
 
 class ReceptorAssessmentForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = ReceptorAssessment
         fields = [
             "assessed_on",
@@ -176,17 +180,15 @@ class ReceptorAssessmentForm(PatientRecordForm):
 
 
 class MetastaticSiteForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = MetastaticSite
         fields = ["category", "detected_on", "confirmation", "detail"]
 
 
 class TreatmentLineForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = TreatmentLine
         fields = [
             "number",
@@ -208,9 +210,8 @@ class TreatmentLineForm(PatientRecordForm):
 
 
 class ResponseAssessmentForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = ResponseAssessment
         fields = ["line", "assessed_on", "category", "method"]
 
@@ -218,14 +219,13 @@ class ResponseAssessmentForm(PatientRecordForm):
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = TreatmentLine.objects.filter(patient=self.patient)
         self.fields["line"].label_from_instance = lambda line: (
-            f"Line {line.number}: {line.agents} (from {line.start_date:%d/%m/%Y})"
+            f"Line {line.number}: {line.agents} (from {date_format(line.start_date)})"
         )
 
 
 class ProgressionEventForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = ProgressionEvent
         fields = [
             "occurred_on",
@@ -237,9 +237,8 @@ class ProgressionEventForm(PatientRecordForm):
 
 
 class SurgeryForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = Surgery
         fields = [
             "operated_on",
@@ -251,17 +250,15 @@ class SurgeryForm(PatientRecordForm):
 
 
 class RadiotherapyForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = Radiotherapy
         fields = ["started_on", "site", "intent", "total_dose_gy", "fractions"]
 
 
 class FollowUpForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = FollowUp
         fields = ["contact_date", "vital_status", "death_date", "disease_status"]
 
@@ -269,9 +266,8 @@ class FollowUpForm(PatientRecordForm):
 class CaseDiscussionForm(PatientRecordForm):
     """A board discussion from the case page: the meeting is one of the patient's centre."""
 
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = CaseDiscussion
         fields = [
             "meeting",
@@ -294,8 +290,6 @@ class CaseDiscussionForm(PatientRecordForm):
 
 
 class BoardMeetingForm(AuditedForm):
-    formfield_callback = _widgets
-
     specialties = forms.MultipleChoiceField(
         label="Specialties present",
         choices=Specialty.choices,
@@ -304,6 +298,7 @@ class BoardMeetingForm(AuditedForm):
     )
 
     class Meta:
+        formfield_callback = _widgets
         model = BoardMeeting
         fields = ["centre", "held_on", "specialties", "notes"]
 
@@ -345,9 +340,8 @@ class AgendaItemForm(AuditedForm):
 class DecisionForm(AuditedForm):
     """The board's decision on one agenda item, and later whether it was followed."""
 
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = CaseDiscussion
         fields = ["recommendation", "recommendation_category", "followed", "not_followed_reason"]
         widgets = {"recommendation": forms.Textarea(attrs={"rows": 3})}
