@@ -11,6 +11,7 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from registry import access, services
+from registry.case_page import case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
@@ -72,8 +73,14 @@ class PatientDetailView(DetailView):
         return access.patients(self.request.user).select_related("centre")
 
     def get_context_data(self, **kwargs):
+        case = case_overview(self.object)
         return super().get_context_data(
-            case=case_overview(self.object), record_types=RECORD_TYPES, **kwargs
+            case=case,
+            summary=case_summary(case),
+            chart=course_chart(case),
+            legend=legend(),
+            record_types=RECORD_TYPES,
+            **kwargs,
         )
 
 
