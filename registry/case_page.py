@@ -22,6 +22,15 @@ WIDTH = 1200
 ROW_HEIGHT = 30
 TOP = 10
 AXIS_HEIGHT = 34
+# CSS classes of the response marks (a stored code is no class name a page should carry).
+RECIST_CLASSES = {
+    "CR": "recist-cr",
+    "PR": "recist-pr",
+    "SD": "recist-sd",
+    "non_CR_non_PD": "recist-noncr",
+    "PD": "recist-pd",
+    "NE": "recist-ne",
+}
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,7 @@ def course_chart(case) -> CourseChart | None:
         row_of_line[response.line_id].marks.append(
             Mark(
                 x(response.assessed_on),
-                f"recist-{response.category}",
+                RECIST_CLASSES[response.category],
                 f"{date_format(response.assessed_on)}: {response.get_category_display()}",
             )
         )
@@ -229,12 +238,10 @@ def _year_ticks(start: date, end: date, x) -> list[Tick]:
 
 LEGEND = [
     # (css class, label); the shape follows from the class as for a Mark.
-    ("recist-CR", clinical_label("CR", "Recist")),
-    ("recist-PR", clinical_label("PR", "Recist")),
-    ("recist-SD", clinical_label("SD", "Recist")),
-    ("recist-non_CR_non_PD", "Non-CR/non-PD"),
-    ("recist-PD", clinical_label("PD", "Recist")),
-    ("recist-NE", clinical_label("NE", "Recist")),
+    *(
+        (css, "Non-CR/non-PD" if code == "non_CR_non_PD" else clinical_label(code, "Recist"))
+        for code, css in RECIST_CLASSES.items()
+    ),
     ("progression", "Progression event"),
     ("surgery", "Surgery"),
     ("radiotherapy", "Radiotherapy"),

@@ -94,15 +94,25 @@ class PatientFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         user = request.user if request else None
         self.filters["centre"].queryset = access.visible_centres(user) if user else None
-        self.searches_record_number = user is not None and access.sees_identifying_data(user)
-        if not self.searches_record_number:
+        self.searches_identifying_data = user is not None and access.sees_identifying_data(user)
+        if self.searches_identifying_data:
+            self.filters["q"].label = "Registry ID, name or record number"
+        else:
             self.filters["q"].label = "Registry ID"
 
     def search(self, queryset, name, value):
+        """Registry ID; for those who see them, also the record number or the name (every
+        word of the search in the family or given name, so "conti anna" finds Anna Conti)."""
         value = value.strip()
         condition = Q(registry_id__icontains=value)
-        if self.searches_record_number:
+        if self.searches_identifying_data:
             condition |= Q(record_number__iexact=value)
+            words = value.split()
+            if words:
+                by_name = Q()
+                for word in words:
+                    by_name &= Q(family_name__icontains=word) | Q(given_name__icontains=word)
+                condition |= by_name
         return queryset.filter(condition)
 
     def with_site(self, queryset, name, value):

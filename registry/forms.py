@@ -23,7 +23,7 @@ from .models import (
     TreatmentLine,
 )
 from .models.vocabularies import Specialty
-from .widgets import clinical_date_field
+from .widgets import PatientSearchField, clinical_date_field
 
 YES_NO_UNKNOWN = [("", "Not known / not applicable"), ("true", "Yes"), ("false", "No")]
 
@@ -327,13 +327,13 @@ class AgendaItemForm(AuditedForm):
     def __init__(self, *args, meeting: BoardMeeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.meeting = meeting
-        self.fields["patient"].queryset = (
+        self.fields["patient"] = PatientSearchField(
             Patient.objects.active()
             .filter(centre_id=meeting.centre_id)
             .exclude(casediscussion_set__meeting=meeting)
-        )
-        self.fields["patient"].label_from_instance = lambda p: (
-            f"{p.registry_id} – {p.family_name} {p.given_name}"
+            .order_by("registry_id"),
+            label="Patient",
+            help_text="Type the registry ID or part of the name, then pick from the list.",
         )
 
 

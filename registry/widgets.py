@@ -37,3 +37,41 @@ def clinical_date_field(field: forms.DateField) -> forms.DateField:
     field.widget = ClinicalDateInput()
     field.error_messages = {**field.error_messages, "invalid": INVALID_DATE}
     return field
+
+
+class PatientSearchInput(forms.Select):
+    """A text box that suggests patients as one types (a <datalist>): the registry ID or
+    any part of the name finds them among hundreds, where a select needs scrolling."""
+
+    template_name = "registry/widgets/patient_search.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["suggestions"] = [label for key, label in self.choices if key != ""]
+        context["widget"]["text"] = "" if value in (None, "", []) else str(value)
+        return context
+
+
+class PatientSearchField(forms.ModelChoiceField):
+    """Chooses a patient of the queryset from "MBC-000012 – Conti Anna" or "MBC-000012"."""
+
+    widget = PatientSearchInput
+    SEPARATOR = " – "
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(
+            queryset,
+            to_field_name="registry_id",
+            error_messages={
+                "invalid_choice": "No patient of this meeting's centre has this registry ID; "
+                "type part of the ID or name and pick from the list."
+            },
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.registry_id}{self.SEPARATOR}{obj.family_name} {obj.given_name}"
+
+    def to_python(self, value):
+        text = (value or "").split(self.SEPARATOR)[0].strip()
+        return super().to_python(text)

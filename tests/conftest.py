@@ -54,6 +54,12 @@ def data_manager(centre_a):
 
 
 @pytest.fixture
+def dm_client(client, data_manager):
+    client.force_login(data_manager)
+    return client
+
+
+@pytest.fixture
 def auditor():
     return UserFactory(username="auditor", role=Role.AUDITOR, registry_wide=True)
 

@@ -37,7 +37,7 @@ def test_course_is_drawn_over_time_with_a_row_per_line(case_a):
     assert bar.x + bar.width == pytest.approx(1180, abs=0.2)  # ongoing: to the last contact
     assert "ongoing" in bar.css
     (response,) = line.marks
-    assert (response.x, response.css) == (round(310 + 106 / 1096 * 870, 1), "recist-PR")
+    assert (response.x, response.css) == (round(310 + 106 / 1096 * 870, 1), "recist-pr")
     assert sorted(mark.css for mark in events.marks) == ["progression", "radiotherapy", "surgery"]
     surgery = next(mark for mark in events.marks if mark.css == "surgery")
     assert surgery.title == ("15/04/2019: surgery (mastectomy, axillary lymph node dissection)")
@@ -55,6 +55,6 @@ def test_case_page_has_the_summary_navigation_and_course_and_no_inner_scroll_box
     assert 'aria-label="Sections of the case"' in html
     for anchor in ("#course", "#timeline", "#responses", "#follow-up"):
         assert f'href="{anchor}"' in html
-    assert '<svg class="course-chart"' in html and "recist-PR" in html
+    assert '<svg class="course-chart"' in html and "recist-pr" in html
     assert "timeline-scroll" not in html
     assert "Alive with disease (last contact 01/03/2021)" in html
