@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from . import access
+from . import access, audit
 from .models import (
     BoardMeeting,
     CaseDiscussion,
@@ -360,12 +360,65 @@ class DeleteForm(forms.Form):
 
 
 class AuditLogFilterForm(forms.Form):
+    """Narrows the registry-wide audit log; the page and its CSV/XLSX export share it."""
+
     user = forms.CharField(
         label="User name",
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+    centre = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any")
+    patient = forms.CharField(
+        label="Patient (registry ID)",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    record_kind = forms.ChoiceField(
+        label="Record type",
+        required=False,
+        choices=[("", "Any"), *((key, label) for key, (label, _) in audit.RECORD_KINDS.items())],
+    )
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), *((a, a.capitalize()) for a in audit.ACTIONS.values())],
+    )
+    since = clinical_date_field(forms.DateField(label="From", required=False))
+    until = clinical_date_field(forms.DateField(label="To", required=False))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["centre"].queryset = access.visible_centres(user)
+
+    def clean_patient(self):
+        registry_id = self.cleaned_data["patient"].strip()
+        if not registry_id:
+            return None
+        patient = access.patients(self.user).filter(registry_id__iexact=registry_id).first()
+        if patient is None:
+            raise ValidationError("No patient you may see has this registry ID.")
+        return patient
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end of the period is before its start.")
+        return cleaned
+
+    def audit_filter(self) -> "audit.AuditFilter":
+        data = self.cleaned_data
+        return audit.AuditFilter(
+            username=data["user"].strip(),
+            centre=data["centre"],
+            patient=data["patient"],
+            record_kind=data["record_kind"],
+            action=data["action"],
+            since=data["since"],
+            until=data["until"],
+        )
 
 
 class OwnPasswordChangeForm(PasswordChangeForm):
