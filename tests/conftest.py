@@ -32,6 +32,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached report results stay within a test (a rolled-back test may reuse ids)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def synced_roles(db):
     """The role groups with their admin permissions, as `manage.py sync_roles` leaves them."""
