@@ -359,6 +359,26 @@ class DeleteForm(forms.Form):
     )
 
 
+class MeetingFilterForm(forms.Form):
+    centre = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any")
+    held_from = clinical_date_field(forms.DateField(label="Held from", required=False))
+    held_to = clinical_date_field(forms.DateField(label="Held to", required=False))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centre"].queryset = access.visible_centres(user)
+
+    def filter(self, meetings):
+        data = self.cleaned_data
+        if data["centre"]:
+            meetings = meetings.filter(centre=data["centre"])
+        if data["held_from"]:
+            meetings = meetings.filter(held_on__gte=data["held_from"])
+        if data["held_to"]:
+            meetings = meetings.filter(held_on__lte=data["held_to"])
+        return meetings
+
+
 class AuditLogFilterForm(forms.Form):
     """Narrows the registry-wide audit log; the page and its CSV/XLSX export share it."""
 

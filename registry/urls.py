@@ -69,4 +69,6 @@ urlpatterns = [
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("import/", exchange.ImportPageView.as_view(), name="import"),
+    path("import/formats/", exchange.ExchangeGuideView.as_view(), name="import-guide"),
+    path("import/example-case.json", exchange.ExampleCaseView.as_view(), name="import-example"),
 ]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 # and 12 for the cache key (the user's centres, the newest row of 11 history tables).
 PAGES = [
     ("registry:patient-list", {}, 7),
-    ("registry:meeting-list", {}, 5),
+    ("registry:meeting-list", {}, 6),  # with the centres of its filter
     ("analytics:report", {"report": "characteristics"}, 28),
     ("analytics:report", {"report": "cr"}, 28),
     ("analytics:report", {"report": "opd"}, 28),

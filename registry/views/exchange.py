@@ -8,7 +8,9 @@ import base64
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -20,7 +22,7 @@ PENDING = "pending_import"
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="A .json case file or an .xlsx workbook (docs/exchange.md).")
+    file = forms.FileField(help_text="A .json case file or an .xlsx workbook.")
 
 
 class ImportPageView(DataManagerRequiredMixin, View):
@@ -98,3 +100,25 @@ class ImportPageView(DataManagerRequiredMixin, View):
             },
             status=400,
         )
+
+
+EXCHANGE_GUIDE = settings.BASE_DIR / "docs" / "exchange.md"
+EXAMPLE_CASE = settings.BASE_DIR / "docs" / "example-case.json"
+
+
+class ExchangeGuideView(DataManagerRequiredMixin, View):
+    """The exchange formats and data dictionary (docs/exchange.md), readable in the browser."""
+
+    def get(self, request):
+        return render(
+            request, "registry/exchange_guide.html", {"guide": EXCHANGE_GUIDE.read_text()}
+        )
+
+
+class ExampleCaseView(DataManagerRequiredMixin, View):
+    """A whole example case in the exchange format, to copy as a template."""
+
+    def get(self, request):
+        response = HttpResponse(EXAMPLE_CASE.read_bytes(), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="example-case.json"'
+        return response

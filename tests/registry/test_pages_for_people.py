@@ -165,3 +165,46 @@ def test_a_forbidden_page_is_the_registry_403(client, analyst, settings):
     response = client.get(reverse("registry:patient-create"))
     assert response.status_code == 403
     assert "Not allowed" in response.content.decode()
+
+
+def test_import_page_links_a_served_guide_and_an_example_case(dm_client):
+    page = dm_client.get(reverse("registry:import")).content.decode()
+    assert reverse("registry:import-guide") in page and "docs/exchange.md" not in page
+    guide = dm_client.get(reverse("registry:import-guide")).content.decode()
+    assert "Exchange formats" in guide
+    example = dm_client.get(reverse("registry:import-example"))
+    assert example["Content-Disposition"] == 'attachment; filename="example-case.json"'
+    assert example.json()  # the documented example, as JSON
+
+
+def test_a_refused_import_shows_its_errors_and_no_empty_results_table(dm_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("cases.json", b'{"cases": [{"registry_id": 5}]}')
+    html = dm_client.post(reverse("registry:import"), {"file": upload}).content.decode()
+    assert "nothing was written" in html
+    assert "Would be created" not in html
+
+
+def test_meetings_filter_by_centre_and_date_and_flag_past_pending_decisions(
+    client, auditor, case_a, case_b, centre_a
+):
+    from registry.models import BoardMeeting
+
+    client.force_login(auditor)
+    url = reverse("registry:meeting-list")
+    listed = client.get(url, {"centre": centre_a.pk}).context["object_list"]
+    assert {m.centre.code for m in listed} == {"CA"}
+    assert list(client.get(url, {"held_from": "21/02/2019"}).context["object_list"]) == []
+    pending = BoardMeeting.objects.create(centre=centre_a, held_on=date(2020, 1, 8))
+    case_a.patient.casediscussion_set.create(meeting=pending, question="Surgery?")
+    html = client.get(url).content.decode()
+    assert html.count("past meeting: decision pending") == 1
+
+
+def test_decision_sheet_has_the_clinical_summary(dm_client, case_a):
+    discussion = case_a.records["discussions"]
+    html = dm_client.get(reverse("registry:decision-sheet", args=[discussion.pk])).content.decode()
+    assert "Clinical summary" in html
+    assert "Partial response (PR) on 15/06/2018 (line 1)" in html
+    assert "HR+/HER2-" in html

@@ -40,6 +40,8 @@ EXPECTED = {
     "registry:audit-log": AUDIT_LOG,
     "registry:decision-sheet": SHEET,
     "registry:import": CREATE,
+    "registry:import-guide": CREATE,
+    "registry:import-example": CREATE,
     "analytics:index": REPORT,
     "analytics:report": REPORT,
     "analytics:download": REPORT,
