@@ -40,15 +40,25 @@ def main_pages(username: str) -> list[tuple[str, str]]:
     return pages
 
 
-@pytest.mark.parametrize("username", ["dm_mil", "auditor", "analyst", "analyst_mil"])
-def test_every_main_page_loads_without_a_console_error(page, demo, shoot, username):
+ROLES = ["dm_mil", "auditor", "analyst", "analyst_mil"]
+
+
+def test_every_main_page_loads_without_a_console_error(browser, browser_context_args, demo, shoot):
+    """One demo cohort, each role in its own browser context (one seeding for all)."""
     errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    log_in(page, demo, username)
-    for name, path in main_pages(username):
-        response = page.goto(demo.url + path)
-        assert response.status == 200, (path, response.status)
-        page.wait_for_load_state("networkidle")
-        shoot(page, name)
+    for username in ROLES:
+        context = browser.new_context(**browser_context_args)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda m, u=username: errors.append((u, m.text)) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e, u=username: errors.append((u, str(e))))
+        log_in(page, demo, username)
+        for name, path in main_pages(username):
+            response = page.goto(demo.url + path)
+            assert response.status == 200, (username, path, response.status)
+            page.wait_for_load_state("networkidle")
+            shoot(page, f"{username}-{name}")
+        context.close()
     assert errors == []
