@@ -102,7 +102,6 @@ def browser(pytest_args: list[str]) -> None:
     if not axe.exists():
         BROWSER_TOOLS.mkdir(exist_ok=True)
         run("npm", "install", "--silent", "--no-save", "--prefix", BROWSER_TOOLS, AXE_CORE)
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop
     run(
         PYTHON,
         "-m",

@@ -27,14 +27,15 @@ class CohortFilterForm(forms.Form):
         centres = [(c.code, f"{c.code} – {c.name}") for c in access.visible_centres(user)]
         self.fields["centre"].choices = centres
         if len(centres) < 2:
-            # Nothing to choose or compare for a user who sees one centre; another
-            # centre asked for in the URL is still refused.
+            # Nothing to choose or compare on the page for a user who sees one centre
+            # (the API and command still accept by_centre); another centre asked for in
+            # the URL is still refused.
             self.fields["centre"].widget = forms.MultipleHiddenInput()
-            del self.fields["by_centre"]
+            self.fields["by_centre"].widget = forms.HiddenInput()
 
     @property
     def compare_centres(self) -> bool:
-        return self.cleaned_data.get("by_centre", False)
+        return self.cleaned_data["by_centre"]
 
     def clean(self):
         cleaned = super().clean()

@@ -16,7 +16,12 @@
     const button = document.createElement("button");
     button.type = "button";
     button.className = "date-picker-button";
-    button.textContent = "📅";
+    // A drawn calendar: no emoji font is needed to show it.
+    button.innerHTML =
+      '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">' +
+      '<rect x="1.5" y="3" width="13" height="11.5" rx="1.5" fill="none" stroke="currentColor"/>' +
+      '<path d="M1.5 6.5h13M5 1.5v3M11 1.5v3" stroke="currentColor"/>' +
+      '<path d="M4 9h2v2H4zM7 9h2v2H7zM10 9h2v2h-2z" fill="currentColor"/></svg>';
     const label = box.labels && box.labels[0] ? box.labels[0].textContent.trim() : "date";
     button.setAttribute("aria-label", `Choose ${label.replace(/\*$/, "").trim()} on a calendar`);
     button.addEventListener("click", () => {

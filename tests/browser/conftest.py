@@ -12,10 +12,6 @@ import pytest
 
 from registry import demo_cohort
 
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls of the
-# tests' own set-up are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "browser"
 AXE = ROOT / ".browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
@@ -29,6 +25,20 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 WIDTH, HEIGHT = 1400, 900
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API runs an event loop in the test's thread; the tests' own ORM
+    set-up stays synchronous. Only while browser tests run: a deployment check (and the
+    gunicorn test, which inherits the environment) rightly refuses the variable."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
