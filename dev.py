@@ -5,6 +5,7 @@
                           # and a background-job worker beside it
     python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
     python3 dev.py audit  # known vulnerabilities in every installed dependency (pip-audit)
+    python3 dev.py browser  # the browser journeys and accessibility check in headless Chromium
 
 Set DATABASE_URL=postgres://... to use PostgreSQL instead of the SQLite default.
 `audit --allow-unreachable` reports, rather than fails, when no vulnerability database
@@ -30,6 +31,11 @@ STAMP = VENV / ".requirements.sha256"
 # A release with many published advisories. An audit that finds none in it did not reach a
 # vulnerability database (pip-audit then says "no known vulnerabilities" all the same).
 AUDIT_CANARY = "Django==3.2"
+# The browser tests drive Debian's chromium (a browser is never downloaded) and inject
+# axe-core, installed from npm into a git-ignored folder.
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_CORE = "axe-core@4.14.1"
+BROWSER_TOOLS = ROOT / ".browser-tools"
 PIP_AUDIT_OPTIONS = (
     *("--vulnerability-service", "osv"),
     *("--format", "json"),
@@ -125,6 +131,27 @@ def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *pytest_args)
 
 
+def browser(pytest_args: list[str]) -> None:
+    """The browser tests (marker `browser`, left out of `test`), one process, live server."""
+    if not CHROMIUM.exists():
+        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does it).")
+    axe = BROWSER_TOOLS / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.exists():
+        BROWSER_TOOLS.mkdir(exist_ok=True)
+        run("npm", "install", "--silent", "--no-save", "--prefix", BROWSER_TOOLS, AXE_CORE)
+    run(
+        PYTHON,
+        "-m",
+        "pytest",
+        "-m",
+        "browser",
+        "-p",
+        "no:cacheprovider",
+        "tests/browser",
+        *pytest_args,
+    )
+
+
 def pip_audit(python: str | Path, *args: str) -> tuple[dict | None, str]:
     """pip-audit's JSON report (None if it gave none) and what it said on stderr."""
     result = subprocess.run(
@@ -187,7 +214,7 @@ def audit(args: list[str], python: str | Path = PYTHON) -> None:
     )
 
 
-COMMANDS = {"demo": lambda args: demo(), "test": test, "audit": audit}
+COMMANDS = {"demo": lambda args: demo(), "test": test, "audit": audit, "browser": browser}
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from registry import access
 
 from .catalogue import REPORTS
-from .cohorts import build_cohort
+from .computed import computed_report
 from .forms import CohortFilterForm
 
 FILTERS = [
@@ -34,5 +34,7 @@ class ReportView(APIView):
         form = CohortFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        cohort = build_cohort(access.patients(request.user), form.cohort_filter())
-        return Response(REPORTS[report].build(cohort, by_centre=form.cleaned_data["by_centre"]))
+        computed = computed_report(
+            request.user, REPORTS[report], form.cohort_filter(), by_centre=form.compare_centres
+        )
+        return Response(computed.result)

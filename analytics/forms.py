@@ -5,6 +5,7 @@ from django import forms
 from registry import access
 from registry.domain.biology import Subtype
 from registry.models.vocabularies import Presentation
+from registry.widgets import clinical_date_field
 
 from .cohorts import CohortFilter
 
@@ -13,12 +14,8 @@ class CohortFilterForm(forms.Form):
     centre = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all yours."
     )
-    mbc_from = forms.DateField(
-        label="MBC diagnosis from", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    mbc_to = forms.DateField(
-        label="MBC diagnosis to", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    mbc_from = clinical_date_field(forms.DateField(label="MBC diagnosis from", required=False))
+    mbc_to = clinical_date_field(forms.DateField(label="MBC diagnosis to", required=False))
     presentation = forms.ChoiceField(choices=[("", "Any"), *Presentation.choices], required=False)
     subtype = forms.ChoiceField(
         choices=[("", "Any"), *((s.value, s.value) for s in Subtype)], required=False
@@ -27,9 +24,18 @@ class CohortFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["centre"].choices = [
-            (c.code, f"{c.code} – {c.name}") for c in access.visible_centres(user)
-        ]
+        centres = [(c.code, f"{c.code} – {c.name}") for c in access.visible_centres(user)]
+        self.fields["centre"].choices = centres
+        if len(centres) < 2:
+            # Nothing to choose or compare on the page for a user who sees one centre
+            # (the API and command still accept by_centre); another centre asked for in
+            # the URL is still refused.
+            self.fields["centre"].widget = forms.MultipleHiddenInput()
+            self.fields["by_centre"].widget = forms.HiddenInput()
+
+    @property
+    def compare_centres(self) -> bool:
+        return self.cleaned_data["by_centre"]
 
     def clean(self):
         cleaned = super().clean()

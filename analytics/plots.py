@@ -34,12 +34,45 @@ def _drawn_until(estimate: dict) -> float:
     return max(times, default=0.0)
 
 
+def _axis_end(curves) -> float:
+    """The last time at which any curve still has a patient at risk."""
+    return max(
+        (
+            row["time"]
+            for curve in curves
+            for row in curve.estimate.get("curve", [])
+            if row.get("at_risk", 0) > 0
+        ),
+        default=0.0,
+    )
+
+
+def _mark_median(ax, estimate: dict, colour: str) -> None:
+    """A dashed guide from S = 0.5 to the curve and down to the time axis, labelled."""
+    median = estimate.get("median")
+    if median is None:
+        return
+    ax.plot([0, median], [0.5, 0.5], linestyle=":", color=colour, linewidth=1)
+    ax.plot([median, median], [0, 0.5], linestyle=":", color=colour, linewidth=1)
+    ax.annotate(
+        f"median {median:.1f}",
+        (median, 0.5),
+        xytext=(4, 4),
+        textcoords="offset points",
+        color=colour,
+        fontsize=9,
+    )
+
+
 def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
     curves = [c for c in plot.curves(overall) if c.estimate.get("n")]
-    ticks = sorted({row["time"] for c in curves for row in c.estimate["at_risk"]})
+    end = _axis_end(curves)
+    ticks = sorted(
+        {row["time"] for c in curves for row in c.estimate["at_risk"] if row["time"] <= end}
+    )
     table_rows = max(len(curves), 1)
-    fig = Figure(figsize=(9, 5.2 + 0.55 * table_rows), layout="constrained")
-    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.6 + 0.55 * table_rows])
+    fig = Figure(figsize=(9, 5.2 + 0.6 * table_rows), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.7 + 0.6 * table_rows])
     ax = fig.add_subplot(grid[0])
     table_ax = fig.add_subplot(grid[1], sharex=ax)
 
@@ -66,9 +99,11 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
             color=colour,
             markersize=9,
         )
+        _mark_median(ax, curve.estimate, colour)
 
     ax.set_ylim(0, 1.02)
-    ax.set_ylabel("Probability without the event")
+    ax.set_ylabel(plot.y_label)
+    ax.set_xlabel(plot.x_label)
     ax.set_title(plot.title, loc="left")
     ax.grid(alpha=0.3)
     if curves:
@@ -80,37 +115,38 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
         ax.text(0.02, 0.05, p_text, transform=ax.transAxes)
     if ticks:
         ax.set_xticks(ticks)
-        ax.set_xlim(0, ticks[-1] * 1.02 if ticks[-1] else 1)
+    ax.set_xlim(0, end or 1)
 
-    table_ax.set_xlabel(plot.x_label)
+    # The at-risk table shares the plot's time axis but draws none of its own.
     table_ax.set_yticks([])
+    table_ax.tick_params(axis="x", bottom=False, labelbottom=False)
     table_ax.set_ylim(-0.7, len(curves) - 0.1)
     for side in ("top", "right", "left", "bottom"):
         table_ax.spines[side].set_visible(False)
     for row_index, (colour, curve) in enumerate(reversed(list(zip(COLOURS, curves, strict=False)))):
         table_ax.text(
             0,
-            row_index + 0.38,
+            row_index + 0.4,
             curve.label,
             color=colour,
-            fontsize=8,
+            fontsize=9,
             fontweight="bold",
             ha="left",
             va="bottom",
         )
         for row in curve.estimate["at_risk"]:
+            if row["time"] > end:
+                continue
             table_ax.text(
                 row["time"],
                 row_index,
-                f"{row['at_risk']}\n({row['events']}) ({row['censored']})",
+                f"{row['at_risk']} ({row['events']})",
                 ha="center",
                 va="center",
-                fontsize=7.5,
+                fontsize=10,
             )
-    table_ax.set_title(
-        "Number at risk (cumulative events) (cumulative censored)", loc="left", fontsize=8.5
-    )
-    cutoff = data_cutoff.isoformat() if data_cutoff else "–"
+    table_ax.set_title("Number at risk (cumulative events)", loc="left", fontsize=9.5)
+    cutoff = data_cutoff.strftime("%d/%m/%Y") if data_cutoff else "–"
     fig.supxlabel(
         "Kaplan-Meier estimate with pointwise 95% CI (log(-log) transformed); the curve stops "
         f"when fewer than {MIN_AT_RISK} patients remain at risk. Data up to {cutoff}.",
@@ -123,7 +159,7 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
 
 
 def render(plot: Plot, report: dict, *, data_cutoff: date | None, fmt: str) -> bytes:
-    fig = figure(plot, report["overall"], data_cutoff=data_cutoff)
+    fig = figure(plot, report if plot.whole_report else report["overall"], data_cutoff=data_cutoff)
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)

@@ -13,6 +13,7 @@ from . import downloads, plots
 from .catalogue import REPORTS, ReportSpec
 from .cohorts import build_cohort
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .computed import ComputedReport, computed_report
 from .forms import CohortFilterForm
 from .tables import report_tables
 
@@ -38,11 +39,10 @@ class ReportAccessMixin:
     def invalid(self, form) -> HttpResponse:
         return render(self.request, "analytics/invalid_filters.html", {"form": form}, status=400)
 
-    def cohort_and_report(self, form):
-        filters = form.cohort_filter()
-        cohort = build_cohort(access.patients(self.request.user), filters)
-        report = self.spec().build(cohort, by_centre=form.cleaned_data["by_centre"])
-        return cohort, report
+    def computed(self, form) -> ComputedReport:
+        return computed_report(
+            self.request.user, self.spec(), form.cohort_filter(), by_centre=form.compare_centres
+        )
 
 
 class ReportIndexView(ReportAccessMixin, View):
@@ -61,7 +61,7 @@ class ReportView(ReportAccessMixin, View):
                 {"spec": spec, "form": form, "report": None},
                 status=400,
             )
-        _, result = self.cohort_and_report(form)
+        result = self.computed(form).result
         return render(
             request,
             f"analytics/{spec.name}.html",
@@ -69,6 +69,7 @@ class ReportView(ReportAccessMixin, View):
                 "spec": spec,
                 "form": form,
                 "report": result,
+                "matches": result["meta"]["selection"]["patients_selected"] > 0,
                 "overall": result["overall"],
                 "query": request.GET.urlencode(),
                 "datasets": DATASETS,
@@ -89,7 +90,7 @@ class ReportDownloadView(ReportAccessMixin, View):
         form = self.filter_form()
         if not form.is_valid():
             return self.invalid(form)
-        _, result = self.cohort_and_report(form)
+        result = self.computed(form).result
         if fmt == "json":
             return _attachment(downloads.json_bytes(result), fmt, f"{spec.name}-report")
         tables = report_tables(result)
@@ -127,8 +128,10 @@ class PlotView(ReportAccessMixin, View):
         form = self.filter_form()
         if not form.is_valid():
             return self.invalid(form)
-        cohort, result = self.cohort_and_report(form)
-        content = plots.render(spec.plots[plot], result, data_cutoff=cohort.data_cutoff, fmt=fmt)
+        computed = self.computed(form)
+        content = plots.render(
+            spec.plots[plot], computed.result, data_cutoff=computed.data_cutoff, fmt=fmt
+        )
         response = HttpResponse(content, content_type=plots.CONTENT_TYPES[fmt])
         if request.GET.get("download"):
             response["Content-Disposition"] = f'attachment; filename="{spec.name}-{plot}.{fmt}"'

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "registry.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "registry.views.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,7 +127,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Rome")
 USE_I18N = True
 USE_TZ = True
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+# Dates for people: dd/mm/yyyy, in config/formats/en_GB/formats.py (the one place).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")

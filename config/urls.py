@@ -3,10 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from registry.forms import OwnPasswordChangeForm
-from registry.views.errors import page_not_found
+from registry.views.errors import page_not_found, server_error
 from registry.views.patients import HomeView
 
 handler404 = page_not_found
+handler500 = server_error
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

@@ -10,10 +10,11 @@ from .domain.biology import Subtype
 from .domain.identifiers import canonical_record_number
 from .models import CaseDiscussion, MetastaticSite, Patient, TreatmentLine
 from .models.vocabularies import Presentation, RegimenCategory, SiteCategory
+from .widgets import INVALID_DATE, ClinicalDateInput
 
 
 def _date_widget():
-    return forms.DateInput(attrs={"type": "date"})
+    return ClinicalDateInput()
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -30,12 +31,14 @@ class PatientFilter(django_filters.FilterSet):
         lookup_expr="gte",
         label="MBC diagnosis from",
         widget=_date_widget(),
+        error_messages={"invalid": INVALID_DATE},
     )
     mbc_to = django_filters.DateFilter(
         field_name="mbc_diagnosis_date",
         lookup_expr="lte",
         label="MBC diagnosis to",
         widget=_date_widget(),
+        error_messages={"invalid": INVALID_DATE},
     )
     regimen = django_filters.ChoiceFilter(
         choices=RegimenCategory.choices, method="with_regimen", label="Received regimen"
@@ -60,7 +63,10 @@ class PatientFilter(django_filters.FilterSet):
         widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
     )
     discussed_since = django_filters.DateFilter(
-        method="with_discussion_since", label="Discussed since", widget=_date_widget()
+        method="with_discussion_since",
+        label="Discussed since",
+        widget=_date_widget(),
+        error_messages={"invalid": INVALID_DATE},
     )
     board_status = django_filters.ChoiceFilter(
         method="with_board_status",
@@ -89,15 +95,25 @@ class PatientFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         user = request.user if request else None
         self.filters["centre"].queryset = access.visible_centres(user) if user else None
-        self.searches_record_number = user is not None and access.sees_identifying_data(user)
-        if not self.searches_record_number:
+        self.searches_identifying_data = user is not None and access.sees_identifying_data(user)
+        if self.searches_identifying_data:
+            self.filters["q"].label = "Registry ID, name or record number"
+        else:
             self.filters["q"].label = "Registry ID"
 
     def search(self, queryset, name, value):
+        """Registry ID; for those who see them, also the record number or the name (every
+        word of the search in the family or given name, so "conti anna" finds Anna Conti)."""
         value = value.strip()
         condition = Q(registry_id__icontains=value)
-        if self.searches_record_number:
+        if self.searches_identifying_data:
             condition |= Q(record_number=canonical_record_number(value))
+            words = value.split()
+            if words:
+                by_name = Q()
+                for word in words:
+                    by_name &= Q(family_name__icontains=word) | Q(given_name__icontains=word)
+                condition |= by_name
         return queryset.filter(condition)
 
     def with_site(self, queryset, name, value):

@@ -1,10 +1,14 @@
 """Data-entry forms. They only collect and present; the rules live in the models."""
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
-from . import access
+from . import access, audit
 from .models import (
     BoardMeeting,
     CaseDiscussion,
@@ -19,22 +23,16 @@ from .models import (
     TreatmentLine,
 )
 from .models.vocabularies import Specialty
+from .widgets import PatientSearchField, clinical_date_field
 
 YES_NO_UNKNOWN = [("", "Not known / not applicable"), ("true", "Yes"), ("false", "No")]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 def _widgets(db_field, **kwargs):
-    """Native date pickers for every date; choices stay selects."""
+    """The registry's date entry for every date; choices stay selects."""
     field = db_field.formfield(**kwargs)
     if field is not None and isinstance(field, forms.DateField):
-        field.widget = DateInput()
+        clinical_date_field(field)
     if field is not None and db_field.get_internal_type() == "BooleanField" and db_field.null:
         field = forms.NullBooleanField(
             label=field.label,
@@ -45,13 +43,17 @@ def _widgets(db_field, **kwargs):
     return field
 
 
-def _plain(value) -> str:
-    """A field value as text, the same for a stored record and a cleaned form value."""
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value.pk if hasattr(value, "pk") else value)
+def _plain(field: forms.Field, value) -> str:
+    """A field value as its reader sees it, the same for a stored record and a form value."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, date):
+        return date_format(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if getattr(field, "choices", None) and not hasattr(value, "pk"):
+        return str(dict(field.choices).get(value, value))
+    return str(value)
 
 
 def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
@@ -96,14 +98,18 @@ class AuditedForm(forms.ModelForm):
         """Say who changed what meanwhile; the next save, after review, will overwrite it."""
         latest = current.history.select_related("history_user").first()
         who = latest.history_user.get_username() if latest and latest.history_user else "Someone"
-        when = f" at {latest.history_date:%d/%m/%Y %H:%M}" if latest else ""
-        stored = {f.name for f in current._meta.fields}
+        when = (
+            f" at {date_format(localtime(latest.history_date), 'SHORT_DATETIME_FORMAT')}"
+            if latest
+            else ""
+        )
+        stored = {f.name for f in current._meta.fields} - {"version"}  # hidden, not data
         differences = [
-            f"{field.label}: stored “{_plain(getattr(current, name))}”, "
-            f"yours “{_plain(self.cleaned_data.get(name))}”."
+            f"{field.label}: stored “{_plain(field, getattr(current, name))}”, "
+            f"yours “{_plain(field, self.cleaned_data.get(name))}”."
             for name, field in self.fields.items()
             if name in stored
-            and _plain(self.cleaned_data.get(name)) != _plain(getattr(current, name))
+            and _plain(field, self.cleaned_data.get(name)) != _plain(field, getattr(current, name))
         ]
         self.add_error(
             None,
@@ -127,9 +133,8 @@ class PatientRecordForm(AuditedForm):
 
 
 class PatientForm(AuditedForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = Patient
         fields = [
             "registry_id",
@@ -160,9 +165,8 @@ class PatientForm(AuditedForm):
 
 
 class ReceptorAssessmentForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = ReceptorAssessment
         fields = [
             "assessed_on",
@@ -176,17 +180,15 @@ class ReceptorAssessmentForm(PatientRecordForm):
 
 
 class MetastaticSiteForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = MetastaticSite
         fields = ["category", "detected_on", "confirmation", "detail"]
 
 
 class TreatmentLineForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = TreatmentLine
         fields = [
             "number",
@@ -208,9 +210,8 @@ class TreatmentLineForm(PatientRecordForm):
 
 
 class ResponseAssessmentForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = ResponseAssessment
         fields = ["line", "assessed_on", "category", "method"]
 
@@ -218,14 +219,13 @@ class ResponseAssessmentForm(PatientRecordForm):
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = TreatmentLine.objects.filter(patient=self.patient)
         self.fields["line"].label_from_instance = lambda line: (
-            f"Line {line.number}: {line.agents} (from {line.start_date:%d/%m/%Y})"
+            f"Line {line.number}: {line.agents} (from {date_format(line.start_date)})"
         )
 
 
 class ProgressionEventForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = ProgressionEvent
         fields = [
             "occurred_on",
@@ -237,9 +237,8 @@ class ProgressionEventForm(PatientRecordForm):
 
 
 class SurgeryForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = Surgery
         fields = [
             "operated_on",
@@ -251,17 +250,15 @@ class SurgeryForm(PatientRecordForm):
 
 
 class RadiotherapyForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = Radiotherapy
         fields = ["started_on", "site", "intent", "total_dose_gy", "fractions"]
 
 
 class FollowUpForm(PatientRecordForm):
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = FollowUp
         fields = ["contact_date", "vital_status", "death_date", "disease_status"]
 
@@ -269,9 +266,8 @@ class FollowUpForm(PatientRecordForm):
 class CaseDiscussionForm(PatientRecordForm):
     """A board discussion from the case page: the meeting is one of the patient's centre."""
 
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = CaseDiscussion
         fields = [
             "meeting",
@@ -294,8 +290,6 @@ class CaseDiscussionForm(PatientRecordForm):
 
 
 class BoardMeetingForm(AuditedForm):
-    formfield_callback = _widgets
-
     specialties = forms.MultipleChoiceField(
         label="Specialties present",
         choices=Specialty.choices,
@@ -304,6 +298,7 @@ class BoardMeetingForm(AuditedForm):
     )
 
     class Meta:
+        formfield_callback = _widgets
         model = BoardMeeting
         fields = ["centre", "held_on", "specialties", "notes"]
 
@@ -332,22 +327,21 @@ class AgendaItemForm(AuditedForm):
     def __init__(self, *args, meeting: BoardMeeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.meeting = meeting
-        self.fields["patient"].queryset = (
+        self.fields["patient"] = PatientSearchField(
             Patient.objects.active()
             .filter(centre_id=meeting.centre_id)
             .exclude(casediscussion_set__meeting=meeting)
-        )
-        self.fields["patient"].label_from_instance = lambda p: (
-            f"{p.registry_id} – {p.family_name} {p.given_name}"
+            .order_by("registry_id"),
+            label="Patient",
+            help_text="Type the registry ID or part of the name, then pick from the list.",
         )
 
 
 class DecisionForm(AuditedForm):
     """The board's decision on one agenda item, and later whether it was followed."""
 
-    formfield_callback = _widgets
-
     class Meta:
+        formfield_callback = _widgets
         model = CaseDiscussion
         fields = ["recommendation", "recommendation_category", "followed", "not_followed_reason"]
         widgets = {"recommendation": forms.Textarea(attrs={"rows": 3})}
@@ -365,13 +359,86 @@ class DeleteForm(forms.Form):
     )
 
 
+class MeetingFilterForm(forms.Form):
+    centre = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any")
+    held_from = clinical_date_field(forms.DateField(label="Held from", required=False))
+    held_to = clinical_date_field(forms.DateField(label="Held to", required=False))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centre"].queryset = access.visible_centres(user)
+
+    def filter(self, meetings):
+        data = self.cleaned_data
+        if data["centre"]:
+            meetings = meetings.filter(centre=data["centre"])
+        if data["held_from"]:
+            meetings = meetings.filter(held_on__gte=data["held_from"])
+        if data["held_to"]:
+            meetings = meetings.filter(held_on__lte=data["held_to"])
+        return meetings
+
+
 class AuditLogFilterForm(forms.Form):
+    """Narrows the registry-wide audit log; the page and its CSV/XLSX export share it."""
+
     user = forms.CharField(
         label="User name",
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+    centre = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any")
+    patient = forms.CharField(
+        label="Patient (registry ID)",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    record_kind = forms.ChoiceField(
+        label="Record type",
+        required=False,
+        choices=[("", "Any"), *((key, label) for key, (label, _) in audit.RECORD_KINDS.items())],
+    )
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), *((a, a.capitalize()) for a in audit.ACTIONS.values())],
+    )
+    since = clinical_date_field(forms.DateField(label="From", required=False))
+    until = clinical_date_field(forms.DateField(label="To", required=False))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["centre"].queryset = access.visible_centres(user)
+
+    def clean_patient(self):
+        registry_id = self.cleaned_data["patient"].strip()
+        if not registry_id:
+            return None
+        patient = access.patients(self.user).filter(registry_id__iexact=registry_id).first()
+        if patient is None:
+            raise ValidationError("No patient you may see has this registry ID.")
+        return patient
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end of the period is before its start.")
+        return cleaned
+
+    def audit_filter(self) -> "audit.AuditFilter":
+        data = self.cleaned_data
+        return audit.AuditFilter(
+            username=data["user"].strip(),
+            centre=data["centre"],
+            patient=data["patient"],
+            record_kind=data["record_kind"],
+            action=data["action"],
+            since=data["since"],
+            until=data["until"],
+        )
 
 
 class OwnPasswordChangeForm(PasswordChangeForm):

@@ -28,6 +28,10 @@ class RecordType:
     plural: str
     columns: tuple[str, ...] = ()
     select_related: tuple[str, ...] = ()
+    # Entered in series (a response every few months): the form offers "Save and add
+    # another", and the next form starts with these fields as the last one had them.
+    add_another: bool = False
+    carried_over: tuple[str, ...] = ()
 
 
 RECORD_TYPES = {
@@ -58,6 +62,8 @@ RECORD_TYPES = {
             "metastatic site",
             "Metastatic sites",
             ("category", "detected_on", "confirmation", "detail"),
+            add_another=True,
+            carried_over=("detected_on", "confirmation"),
         ),
         RecordType(
             "lines",
@@ -83,6 +89,8 @@ RECORD_TYPES = {
             "Response assessments",
             ("assessed_on", "line", "category", "method"),
             ("line",),
+            add_another=True,
+            carried_over=("line", "method"),
         ),
         RecordType(
             "progressions",
@@ -115,6 +123,7 @@ RECORD_TYPES = {
             "follow-up contact",
             "Follow-up",
             ("contact_date", "vital_status", "death_date", "disease_status"),
+            add_another=True,
         ),
         RecordType(
             "discussions",

@@ -72,4 +72,6 @@ urlpatterns = [
     path("export/", exchange.ExportPageView.as_view(), name="export"),
     path("jobs/", jobs.JobListView.as_view(), name="job-list"),
     path("jobs/<uuid:pk>/", jobs.JobDetailView.as_view(), name="job-detail"),
+    path("import/formats/", exchange.ExchangeGuideView.as_view(), name="import-guide"),
+    path("import/example-case.json", exchange.ExampleCaseView.as_view(), name="import-example"),
 ]

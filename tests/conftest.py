@@ -32,6 +32,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached report results stay within a test (a rolled-back test may reuse ids)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def synced_roles(db):
     """The role groups with their admin permissions, as `manage.py sync_roles` leaves them."""
@@ -51,6 +61,12 @@ def centre_b():
 @pytest.fixture
 def data_manager(centre_a):
     return UserFactory(username="dm_a", role=Role.DATA_MANAGER, centres=[centre_a])
+
+
+@pytest.fixture
+def dm_client(client, data_manager):
+    client.force_login(data_manager)
+    return client
 
 
 @pytest.fixture

@@ -1,6 +1,11 @@
 """How report numbers read on a page: one decimal, "not reached" in words, p as journals do."""
 
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
+
+from registry.labels import clinical_label
 
 register = template.Library()
 
@@ -58,3 +63,42 @@ def labelled(estimate: dict, label: str) -> dict:
 @register.filter
 def first_value(mapping: dict):
     return next(iter(mapping.values()), None) if mapping else None
+
+
+METHOD_HEADINGS = {
+    "time_unit": "Time unit",
+    "kaplan_meier_ci": "Kaplan-Meier confidence band",
+    "median_ci_transformed": "Confidence interval of a median, transformed",
+    "median_ci_symmetric": "Confidence interval of a median, symmetric",
+    "follow_up": "Follow-up",
+    "proportion_ci": "Confidence interval of a proportion",
+    "quartiles": "Quartiles",
+    "ties": "Tied times",
+}
+
+
+@register.filter
+def method_heading(key: str) -> str:
+    """The methods list names each method in words, not by its key in the JSON."""
+    return METHOD_HEADINGS.get(key) or key.replace("_", " ").capitalize()
+
+
+@register.filter
+def stamp(iso: str | None) -> str:
+    """A report's ISO timestamp (UTC) in the registry's time zone and date convention."""
+    moment = parse_datetime(iso or "")
+    if moment is None:
+        return "–"
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+@register.filter
+def iso_date(iso: str | None) -> str:
+    day = parse_date(iso or "")
+    return date_format(day) if day else "–"
+
+
+@register.filter
+def clinical_keys(counts: dict | None, vocabulary: str = "") -> list[tuple[str, dict]]:
+    """The rows of a counts table keyed by stored codes, labelled in the clinic's words."""
+    return [(clinical_label(key, vocabulary), value) for key, value in (counts or {}).items()]

@@ -4,6 +4,7 @@ from datetime import date
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.formats import date_format
 
 register = template.Library()
 
@@ -23,7 +24,7 @@ def cell(record, name: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return date_format(value)
     return str(getattr(value, "value", value))
 
 

@@ -4,12 +4,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from registry import access, services
-from registry.forms import AgendaItemForm, BoardMeetingForm, DecisionForm
+from registry.case_page import case_summary
+from registry.forms import AgendaItemForm, BoardMeetingForm, DecisionForm, MeetingFilterForm
 from registry.models import BoardAttendance, CaseDiscussion
+from registry.selectors import case_overview
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
 
@@ -18,15 +21,33 @@ class MeetingListView(ListView):
     template_name = "board/meeting_list.html"
     paginate_by = 30
 
+    @cached_property
+    def filter_form(self) -> MeetingFilterForm:
+        return MeetingFilterForm(self.request.GET, user=self.request.user)
+
     def get_queryset(self):
+        meetings = access.board_meetings(self.request.user)
+        if self.filter_form.is_valid():
+            meetings = self.filter_form.filter(meetings)
+        else:
+            meetings = meetings.none()
         return (
-            access.board_meetings(self.request.user)
-            .select_related("centre")
+            meetings.select_related("centre")
             .annotate(
                 case_count=Count("discussions"),
                 awaiting=Count("discussions", filter=Q(discussions__recommendation="")),
             )
             .order_by("-held_on", "centre__code")
+        )
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            today=timezone.localdate(),
+            query_without_page=query.urlencode(),
+            **kwargs,
         )
 
 
@@ -159,3 +180,7 @@ class DecisionSheetView(DetailView):
             .select_related("meeting__centre", "patient")
             .prefetch_related("meeting__attendance")
         )
+
+    def get_context_data(self, **kwargs):
+        summary = case_summary(case_overview(self.object.patient))
+        return super().get_context_data(summary=summary, **kwargs)

@@ -5,7 +5,9 @@ offers to import that same stored file. Nothing waits in the session.
 """
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -15,7 +17,7 @@ from .mixins import DataManagerRequiredMixin, RoleRequiredMixin
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="A .json case file or an .xlsx workbook (docs/exchange.md).")
+    file = forms.FileField(help_text="A .json case file or an .xlsx workbook.")
 
 
 class ImportPageView(DataManagerRequiredMixin, View):
@@ -90,3 +92,25 @@ class ExportPageView(RoleRequiredMixin, View):
             {"form": form, "count": count, "filters": filters, "query": request.GET.urlencode()},
             status=status,
         )
+
+
+EXCHANGE_GUIDE = settings.BASE_DIR / "docs" / "exchange.md"
+EXAMPLE_CASE = settings.BASE_DIR / "docs" / "example-case.json"
+
+
+class ExchangeGuideView(DataManagerRequiredMixin, View):
+    """The exchange formats and data dictionary (docs/exchange.md), readable in the browser."""
+
+    def get(self, request):
+        return render(
+            request, "registry/exchange_guide.html", {"guide": EXCHANGE_GUIDE.read_text()}
+        )
+
+
+class ExampleCaseView(DataManagerRequiredMixin, View):
+    """A whole example case in the exchange format, to copy as a template."""
+
+    def get(self, request):
+        response = HttpResponse(EXAMPLE_CASE.read_bytes(), content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="example-case.json"'
+        return response

@@ -29,8 +29,21 @@ class AuditorRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+def focus_first_field(form) -> None:
+    """Autofocus the first field with an error, or else the first field to fill in."""
+    visible = [name for name, field in form.fields.items() if not field.widget.is_hidden]
+    with_error = [name for name in visible if name in form.errors]
+    for name in (with_error or visible)[:1]:
+        form.fields[name].widget.attrs["autofocus"] = True
+
+
 class ServiceFormMixin:
     """Save through a service; a rule broken at save time goes back to the form, not a 500."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        focus_first_field(context["form"])
+        return context
 
     def form_valid(self, form):
         try:

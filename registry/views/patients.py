@@ -11,6 +11,7 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from registry import access, services
+from registry.case_page import case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
@@ -43,13 +44,58 @@ class HomeView(TemplateView):
         )
 
 
+# Sortable columns of the patient list: URL key -> ordering (the name only for those who
+# see it). The registry ID breaks ties so pages never overlap.
+SORTS = {
+    "registry_id": ("registry_id",),
+    "name": ("family_name", "given_name"),
+    "centre": ("centre__code",),
+    "mbc": ("mbc_diagnosis_date",),
+    "subtype": ("summary__subtype",),
+    "lines": ("summary__line_count",),
+    "last_contact": ("summary__last_contact",),
+}
+PAGE_SIZES = (25, 50, 100)
+
+
 class PatientListView(FilterView):
     filterset_class = PatientFilter
     template_name = "registry/patient_list.html"
-    paginate_by = 25
+
+    @cached_property
+    def sort(self) -> tuple[str, bool]:
+        """(column key, descending) from ?sort=key or ?sort=-key; the registry ID if unknown."""
+        value = self.request.GET.get("sort", "")
+        key = value.removeprefix("-")
+        allowed = set(SORTS) - (
+            set() if access.sees_identifying_data(self.request.user) else {"name"}
+        )
+        return (key, value.startswith("-")) if key in allowed else ("registry_id", False)
+
+    def get_paginate_by(self, queryset):
+        wanted = self.request.GET.get("per_page", "")
+        return int(wanted) if wanted in {str(size) for size in PAGE_SIZES} else PAGE_SIZES[0]
 
     def get_queryset(self):
-        return access.patients(self.request.user).select_related("centre", "summary")
+        key, descending = self.sort
+        order = [f"-{f}" if descending else f for f in SORTS[key]]
+        return (
+            access.patients(self.request.user)
+            .select_related("centre", "summary")
+            .order_by(*order, "registry_id")
+        )
+
+    def sort_links(self) -> dict[str, dict]:
+        """For each column: the URL that sorts by it (again: reversed) and its aria-sort."""
+        current, descending = self.sort
+        links = {}
+        for key in SORTS:
+            query = self.request.GET.copy()
+            query.pop("page", None)
+            query["sort"] = f"-{key}" if key == current and not descending else key
+            state = ("descending" if descending else "ascending") if key == current else "none"
+            links[key] = {"url": f"?{query.urlencode()}", "aria_sort": state}
+        return links
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -61,6 +107,10 @@ class PatientListView(FilterView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        context["sort_links"] = self.sort_links()
+        context["sort_value"] = self.request.GET.get("sort", "")
+        context["page_sizes"] = PAGE_SIZES
+        context["per_page"] = self.get_paginate_by(None)
         return context
 
 
@@ -73,8 +123,14 @@ class PatientDetailView(DetailView):
         return access.patients(self.request.user).select_related("centre")
 
     def get_context_data(self, **kwargs):
+        case = case_overview(self.object)
         return super().get_context_data(
-            case=case_overview(self.object), record_types=RECORD_TYPES, **kwargs
+            case=case,
+            summary=case_summary(case),
+            chart=course_chart(case),
+            legend=legend(),
+            record_types=RECORD_TYPES,
+            **kwargs,
         )
 
 

@@ -5,6 +5,7 @@ from django.db.models import ProtectedError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.http import urlencode
 from django.views.generic import CreateView, FormView, UpdateView
 
 from registry import access, services
@@ -64,7 +65,28 @@ class RecordFormMixin(PatientRecordMixin, ServiceFormMixin):
 
 
 class RecordCreateView(RecordFormMixin, CreateView):
-    pass
+    ADD_ANOTHER = "add_another"
+
+    def get_initial(self):
+        """The fields a series carries over, as the previous form of the series sent them."""
+        carried = self.record_type.carried_over
+        return {
+            **super().get_initial(),
+            **{k: v for k, v in self.request.GET.items() if k in carried},
+        }
+
+    def get_success_url(self):
+        if not (self.record_type.add_another and self.ADD_ANOTHER in self.request.POST):
+            return super().get_success_url()
+        carried = {
+            name: self.request.POST[name]
+            for name in self.record_type.carried_over
+            if self.request.POST.get(name)
+        }
+        url = reverse(
+            "registry:record-create", args=[self.patient.registry_id, self.record_type.slug]
+        )
+        return f"{url}?{urlencode(carried)}" if carried else url
 
 
 class RecordUpdateView(RecordFormMixin, UpdateView):

@@ -119,3 +119,31 @@ def test_report_command_rejects_a_centre_the_user_cannot_see(analyst_a, cohort):
 
     with pytest.raises(CommandError, match="CB"):
         call_command("report", "cr", "--user", "analyst_a", "--centre", "CB")
+
+
+def test_page_figures_and_downloads_share_one_computed_result(
+    client, analyst, cohort, django_assert_max_num_queries
+):
+    client.force_login(analyst)
+    query = {"by_centre": "on"}
+    client.get(reverse("analytics:report", args=["cr"]), query)
+    # The figure and the download find the page's result: each request reads its user and
+    # the cache key (17 queries); computing again would read the cohort too (28 each).
+    with django_assert_max_num_queries(34):
+        plot = client.get(
+            reverse("analytics:plot", args=["cr", "duration-of-cr-by-centre", "png"]), query
+        )
+        as_json = json.loads(
+            client.get(reverse("analytics:download", args=["cr", "json"]), query).content
+        )
+    assert plot["Content-Type"] == "image/png"
+    assert as_json["centre_comparison"]["centres"] == ["CA", "CB"]
+    assert as_json["centre_comparison"]["log_rank"]["df"] == 1
+
+
+def test_a_new_record_makes_a_new_result(client, analyst, cohort, centre_a):
+    client.force_login(analyst)
+    url = reverse("analytics:download", args=["cr", "json"])
+    before = json.loads(client.get(url).content)["overall"]["patients"]
+    build_patient(centre_a, lines=[(0, None, None, "endocrine")], responses=[(3, 1, "PR")])
+    assert json.loads(client.get(url).content)["overall"]["patients"] == before + 1

@@ -168,7 +168,7 @@ def test_reports_endpoint_returns_the_command_keys(analyst, case_a):
     response = api(analyst).get("/api/reports/cr/", {"by_centre": "true"})
     bad = api(analyst).get("/api/reports/cr/", {"mbc_from": "yesterday"})
     assert response.status_code == 200
-    assert set(response.json()) == {"meta", "overall", "by_centre"}
+    assert set(response.json()) == {"meta", "overall", "by_centre", "centre_comparison"}
     assert bad.status_code == 400 and "mbc_from" in bad.json()
     assert api(analyst).get("/api/reports/nope/").status_code == 404
 

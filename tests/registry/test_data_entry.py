@@ -24,12 +24,6 @@ PATIENT_FORM = {
 
 
 @pytest.fixture
-def dm_client(client, data_manager):
-    client.force_login(data_manager)
-    return client
-
-
-@pytest.fixture
 def patient(centre_a):
     return PatientFactory(centre=centre_a, registry_id="MBC-000050")
 
@@ -211,7 +205,7 @@ def test_board_meeting_agenda_decision_and_printed_sheet(dm_client, patient, cen
     meeting = BoardMeeting.objects.get()
     dm_client.post(
         reverse("registry:agenda-add", args=[meeting.pk]),
-        {"patient": patient.pk, "question": "Surgery for breast oligoprogression?"},
+        {"patient": patient.registry_id, "question": "Surgery for breast oligoprogression?"},
     )
     discussion = CaseDiscussion.objects.get()
     dm_client.post(
@@ -240,7 +234,8 @@ def test_agenda_refuses_a_patient_of_another_centre(dm_client, centre_a, centre_
     foreign = PatientFactory(centre=centre_b)
 
     response = dm_client.post(
-        reverse("registry:agenda-add", args=[meeting.pk]), {"patient": foreign.pk, "question": "?"}
+        reverse("registry:agenda-add", args=[meeting.pk]),
+        {"patient": foreign.registry_id, "question": "?"},
     )
 
     assert response.status_code == 200

@@ -51,6 +51,7 @@ def test_second_save_from_an_old_form_is_refused_and_shows_both_values(
     errors = refused.context["form"].non_field_errors()
     assert errors[0].startswith("dm_a saved this record")
     assert "Agents: stored “letrozole + palbociclib”, yours “anastrozole”." in errors
+    assert not any("None:" in e or "Version" in e for e in errors)  # the hidden field
     # The refused form now carries the stored version: saving again, after review, wins.
     again = second.post(
         edit_url(line),

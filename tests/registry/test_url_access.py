@@ -45,6 +45,8 @@ EXPECTED = {
     "registry:export": LIST,
     "registry:job-list": LIST,
     "registry:job-detail": JOB,
+    "registry:import-guide": CREATE,
+    "registry:import-example": CREATE,
     "analytics:index": REPORT,
     "analytics:report": REPORT,
     "analytics:download": REPORT,

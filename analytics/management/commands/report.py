@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from analytics import downloads
 from analytics.catalogue import REPORTS
 from analytics.cohorts import CohortFilter, build_cohort
+from analytics.computed import report_result
 from analytics.tables import report_tables
 from registry import access
 from registry.domain.biology import Subtype
@@ -70,8 +71,10 @@ class Command(BaseCommand):
             presentation=options["presentation"],
             subtype=options["subtype"],
         )
-        report = REPORTS[options["report"]].build(
-            build_cohort(visible, filters), by_centre=options["by_centre"]
+        report = report_result(
+            REPORTS[options["report"]],
+            build_cohort(visible, filters),
+            by_centre=options["by_centre"],
         )
         fmt = options["format"]
         if fmt == "json":

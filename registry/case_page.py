@@ -1,0 +1,253 @@
+"""What the case page shows at a glance: the summary header and the drawn course.
+
+Both are read from the records and derivations the page already loaded
+(`selectors.case_overview`): no query of their own. The course is a server-side SVG in
+the manner of cBioPortal's patient timeline: a row per treatment line with its bar over
+time, responses as marks coloured by RECIST category, and a row of events (progressions,
+surgeries, radiotherapy, death).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.formats import date_format
+
+from .labels import clinical_label
+
+# Drawing area of the SVG, in its own units (the page scales it to its width).
+LABEL_WIDTH = 300
+PLOT_LEFT = LABEL_WIDTH + 10
+PLOT_RIGHT = 1180
+WIDTH = 1200
+ROW_HEIGHT = 30
+TOP = 10
+AXIS_HEIGHT = 34
+# CSS classes of the response marks (a stored code is no class name a page should carry).
+RECIST_CLASSES = {
+    "CR": "recist-cr",
+    "PR": "recist-pr",
+    "SD": "recist-sd",
+    "non_CR_non_PD": "recist-noncr",
+    "PD": "recist-pd",
+    "NE": "recist-ne",
+}
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    subtype: str
+    presentation: str
+    sites: list[str]
+    current_line: str
+    last_response: str
+    status: str
+
+
+def _line_text(line) -> str:
+    return f"Line {line.number}: {line.get_regimen_display()} ({line.agents})"
+
+
+def case_summary(case) -> CaseSummary:
+    """The six facts a clinician looks for first, in words."""
+    records, course = case.records, case.data.course
+    ongoing = [line for line in records["lines"] if line.end_date is None]
+    if ongoing:
+        line = max(ongoing, key=lambda item: item.start_date)
+        current = f"{_line_text(line)} since {date_format(line.start_date)}"
+    elif records["lines"]:
+        current = "None ongoing"
+    else:
+        current = "No treatment line recorded"
+    responses = sorted(records["responses"], key=lambda r: r.assessed_on)
+    last_response = (
+        f"{responses[-1].get_category_display()} on {date_format(responses[-1].assessed_on)} "
+        f"(line {responses[-1].line.number})"
+        if responses
+        else "None recorded"
+    )
+    last_contact = course.last_contact
+    status = course.last_contact_status_label.capitalize()
+    if last_contact:
+        status += f" (last contact {date_format(last_contact)})"
+    sites = sorted(
+        {s.get_category_display() for s in records["sites"]}, key=lambda text: text.lower()
+    )
+    return CaseSummary(
+        subtype=case.data.subtype.value,
+        presentation=case.patient.get_presentation_display(),
+        sites=sites,
+        current_line=current,
+        last_response=last_response,
+        status=status,
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    css: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    css: str  # the symbol and its colour: recist-CR, progression, surgery, ...
+    title: str
+
+    @property
+    def shape(self) -> str:
+        return "response" if self.css.startswith("recist-") else self.css
+
+
+@dataclass
+class ChartRow:
+    label: str
+    y: float
+    bars: list[Bar] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class CourseChart:
+    rows: list[ChartRow]
+    ticks: list[Tick]
+    height: float
+    axis_y: float
+    start: date
+    end: date
+    width: int = WIDTH
+    plot_left: int = PLOT_LEFT
+    plot_right: int = PLOT_RIGHT
+
+    @property
+    def description(self) -> str:
+        return (
+            f"Course from {date_format(self.start)} to {date_format(self.end)}: "
+            f"{len(self.rows) - 1} treatment line(s); the dated list below gives every entry."
+        )
+
+
+def course_chart(case) -> CourseChart | None:
+    """The course drawn over time; None when nothing dated is recorded after diagnosis."""
+    records, patient = case.records, case.patient
+    lines = sorted(records["lines"], key=lambda line: (line.number, line.start_date))
+    last_contact = case.data.course.last_contact
+    dated = [patient.mbc_diagnosis_date, last_contact]
+    dated += [d for line in lines for d in (line.start_date, line.end_date)]
+    dated = [d for d in dated if d]
+    if not dated:
+        return None
+    start, end = min(dated), max(dated)
+    span = max((end - start).days, 1)
+
+    def x(day: date) -> float:
+        return round(PLOT_LEFT + (day - start).days / span * (PLOT_RIGHT - PLOT_LEFT), 1)
+
+    events = ChartRow("Events", TOP)
+    rows = [events]
+    for index, line in enumerate(lines, start=1):
+        row = ChartRow(
+            f"Line {line.number} · {line.get_regimen_display()}", TOP + index * ROW_HEIGHT
+        )
+        until = line.end_date or last_contact or line.start_date
+        maintenance = line.maintenance_start_date
+        induction_end = maintenance or until
+        row.bars.append(
+            Bar(
+                x(line.start_date),
+                max(x(induction_end) - x(line.start_date), 2),
+                "line-bar" if line.end_date else "line-bar ongoing",
+                f"{_line_text(line)}: {date_format(line.start_date)} – "
+                + (date_format(line.end_date) if line.end_date else "ongoing"),
+            )
+        )
+        if maintenance:
+            row.bars.append(
+                Bar(
+                    x(maintenance),
+                    max(x(until) - x(maintenance), 2),
+                    "line-bar maintenance",
+                    f"Line {line.number}: maintenance from {date_format(maintenance)}",
+                )
+            )
+        rows.append(row)
+    row_of_line = {line.pk: row for line, row in zip(lines, rows[1:], strict=True)}
+    for response in records["responses"]:
+        row_of_line[response.line_id].marks.append(
+            Mark(
+                x(response.assessed_on),
+                RECIST_CLASSES[response.category],
+                f"{date_format(response.assessed_on)}: {response.get_category_display()}",
+            )
+        )
+    for progression in records["progressions"]:
+        events.marks.append(
+            Mark(
+                x(progression.occurred_on),
+                "progression",
+                f"{date_format(progression.occurred_on)}: "
+                f"{progression.get_kind_display()} progression",
+            )
+        )
+    for surgery in records["surgeries"]:
+        events.marks.append(
+            Mark(
+                x(surgery.operated_on),
+                "surgery",
+                f"{date_format(surgery.operated_on)}: surgery "
+                f"({', '.join(surgery.procedure_labels())})",
+            )
+        )
+    for course in records["radiotherapy"]:
+        events.marks.append(
+            Mark(
+                x(course.started_on),
+                "radiotherapy",
+                f"{date_format(course.started_on)}: radiotherapy, {course.get_site_display()}",
+            )
+        )
+    death = case.data.course.death_date
+    if death:
+        events.marks.append(Mark(x(death), "death", f"{date_format(death)}: death"))
+    axis_y = TOP + len(rows) * ROW_HEIGHT
+    return CourseChart(
+        rows=rows,
+        ticks=_year_ticks(start, end, x),
+        height=axis_y + AXIS_HEIGHT,
+        axis_y=axis_y,
+        start=start,
+        end=end,
+    )
+
+
+def _year_ticks(start: date, end: date, x) -> list[Tick]:
+    """A tick at each 1 January (every other one past 12 years), the ends labelled too."""
+    years = list(range(start.year + 1, end.year + 1))
+    step = 2 if len(years) > 12 else 1
+    ticks = [Tick(x(date(year, 1, 1)), str(year)) for year in years[::step]]
+    return ticks or [Tick(x(start), date_format(start)), Tick(x(end), date_format(end))]
+
+
+LEGEND = [
+    # (css class, label); the shape follows from the class as for a Mark.
+    *(
+        (css, "Non-CR/non-PD" if code == "non_CR_non_PD" else clinical_label(code, "Recist"))
+        for code, css in RECIST_CLASSES.items()
+    ),
+    ("progression", "Progression event"),
+    ("surgery", "Surgery"),
+    ("radiotherapy", "Radiotherapy"),
+    ("death", "Death"),
+]
+
+
+def legend() -> list[Mark]:
+    return [Mark(0, css, label) for css, label in LEGEND]
