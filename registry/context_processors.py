@@ -1,3 +1,5 @@
+from django.contrib import admin
+
 from . import access
 
 
@@ -19,5 +21,6 @@ def user_roles(request):
         "can_audit": access.is_auditor(user),
         "can_view_reports": access.can_view_reports(user),
         "sees_identifying_data": access.sees_identifying_data(user),
+        "opens_admin": admin.site.has_permission(request),
         "user_role_label": role_label,
     }

@@ -300,7 +300,7 @@ class BoardMeetingForm(AuditedForm):
     class Meta:
         formfield_callback = _widgets
         model = BoardMeeting
-        fields = ["centre", "held_on", "specialties", "notes"]
+        fields = ["centre", "held_on", "chair", "specialties", "notes"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

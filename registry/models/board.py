@@ -13,6 +13,9 @@ class BoardMeeting(FieldConstraintMixin, models.Model):
         "registry.Centre", on_delete=models.PROTECT, related_name="board_meetings"
     )
     held_on = models.DateField("meeting date")
+    chair = models.CharField(
+        "chaired by", max_length=100, blank=True, help_text="The clinician who chaired the board."
+    )
     notes = models.CharField(max_length=300, blank=True)
     version = models.PositiveIntegerField(
         default=1,

@@ -250,3 +250,15 @@ def test_a_moved_patient_leaves_the_old_centres_meeting_page(
     assert page.status_code == 200
     assert case_a.patient.registry_id not in page.content.decode()
     assert case_a.patient.family_name not in page.content.decode()
+
+
+def test_the_admin_link_is_offered_only_to_those_it_lets_in(
+    client, staff_data_manager, staff_auditor
+):
+    link = f'href="{reverse("admin:index")}"'
+    client.force_login(staff_data_manager)
+    offered_to_data_manager = link in client.get(reverse("home")).content.decode()
+    client.force_login(staff_auditor)
+    offered_to_auditor = link in client.get(reverse("home")).content.decode()
+
+    assert (offered_to_data_manager, offered_to_auditor) == (False, True)

@@ -199,6 +199,7 @@ def test_board_meeting_agenda_decision_and_printed_sheet(dm_client, patient, cen
         {
             "centre": centre_a.pk,
             "held_on": "2024-05-06",
+            "chair": "Dr Neri",
             "specialties": ["medical_oncology", "breast_surgery"],
         },
     )
@@ -227,6 +228,7 @@ def test_board_meeting_agenda_decision_and_printed_sheet(dm_client, patient, cen
     assert "MBC-000050" in sheet and "06/05/2024" in sheet
     assert "Breast surgery" in sheet and "Surgery for breast oligoprogression?" in sheet
     assert "Mastectomy, continue line" in sheet
+    assert "Chaired by</dt><dd>Dr Neri" in sheet
 
 
 def test_agenda_refuses_a_patient_of_another_centre(dm_client, centre_a, centre_b):
