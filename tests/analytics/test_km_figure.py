@@ -76,7 +76,7 @@ def test_time_axis_ends_at_the_last_time_with_a_patient_at_risk(figure):
 
 def test_the_time_axis_is_drawn_once(figure):
     curve_axes, table_axes = figure.axes
-    assert curve_axes.get_xlabel() == "Months from the first CR"
+    assert curve_axes.get_xlabel() == "Months from the episode's first CR"
     assert table_axes.get_xlabel() == ""
     assert not any(
         label.get_visible() and label.get_text() for label in table_axes.get_xticklabels()

@@ -180,9 +180,13 @@ def test_import_page_links_a_served_guide_and_an_example_case(dm_client):
 def test_a_refused_import_shows_its_errors_and_no_empty_results_table(dm_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tests.jobs import jobs_run
+
     upload = SimpleUploadedFile("cases.json", b'{"cases": [{"registry_id": 5}]}')
-    html = dm_client.post(reverse("registry:import"), {"file": upload}).content.decode()
-    assert "nothing was written" in html
+    with jobs_run():
+        started = dm_client.post(reverse("registry:import"), {"file": upload})
+    html = dm_client.get(started.url).content.decode()
+    assert "nothing was changed" in html
     assert "Would be created" not in html
 
 
