@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
-from registry import access
+from registry import access, spreadsheets
 
 from . import downloads, plots
 from .catalogue import REPORTS, ReportSpec
@@ -78,7 +78,7 @@ class ReportView(ReportAccessMixin, View):
 
 
 def _attachment(content: bytes, fmt: str, stem: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=downloads.CONTENT_TYPES[fmt])
+    response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPES[fmt])
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{fmt}"'
     return response
@@ -95,8 +95,10 @@ class ReportDownloadView(ReportAccessMixin, View):
             return _attachment(downloads.json_bytes(result), fmt, f"{spec.name}-report")
         tables = report_tables(result)
         if fmt == "csv":
-            return _attachment(downloads.csv_bytes(tables["figures"]), fmt, f"{spec.name}-report")
-        return _attachment(downloads.xlsx_bytes(tables), fmt, f"{spec.name}-report")
+            return _attachment(
+                spreadsheets.csv_bytes(tables["figures"]), fmt, f"{spec.name}-report"
+            )
+        return _attachment(spreadsheets.xlsx_bytes(tables), fmt, f"{spec.name}-report")
 
 
 class DatasetDownloadView(ReportAccessMixin, View):
@@ -111,10 +113,10 @@ class DatasetDownloadView(ReportAccessMixin, View):
         cohort = build_cohort(access.patients(request.user), form.cohort_filter())
         frame = getattr(cohort, dataset)
         if fmt == "csv":
-            return _attachment(downloads.csv_bytes(frame), fmt, f"mbc-{dataset}")
+            return _attachment(spreadsheets.csv_bytes(frame), fmt, f"mbc-{dataset}")
         dictionary = [{"column": k, "meaning": v} for k, v in DATASETS[dataset].items()]
         return _attachment(
-            downloads.xlsx_bytes({dataset: frame, "data dictionary": pd.DataFrame(dictionary)}),
+            spreadsheets.xlsx_bytes({dataset: frame, "data dictionary": pd.DataFrame(dictionary)}),
             fmt,
             f"mbc-{dataset}",
         )

@@ -7,6 +7,15 @@ registry's own imports take the apostrophe off again, so an exchange file round-
 exactly; a value that itself starts with an apostrophe is escaped the same way.
 """
 
+import io
+
+import pandas as pd
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
 
@@ -33,3 +42,15 @@ def formula_unescaped(text: str) -> str:
     if text.startswith(ESCAPE) and formula_safe(text[1:]) == text:
         return text[1:]
     return text
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.map(formula_safe).to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.map(formula_safe).to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()

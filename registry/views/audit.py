@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
-from analytics import downloads
-from registry import access, audit
+from registry import access, audit, spreadsheets
 from registry.forms import AuditLogFilterForm
 from registry.record_types import record_type
 
@@ -102,10 +101,10 @@ class AuditLogView(AuditorRequiredMixin, TemplateView):
     def export(self, entries, fmt: str) -> HttpResponse:
         frame = entry_rows(entries)
         if fmt == "csv":
-            content = downloads.csv_bytes(frame)
+            content = spreadsheets.csv_bytes(frame)
         else:
-            content = downloads.xlsx_bytes({"audit trail": frame})
-        response = HttpResponse(content, content_type=downloads.CONTENT_TYPES[fmt])
+            content = spreadsheets.xlsx_bytes({"audit trail": frame})
+        response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPES[fmt])
         stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.{fmt}"'
         return response

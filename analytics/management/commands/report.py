@@ -11,7 +11,7 @@ from analytics.catalogue import REPORTS
 from analytics.cohorts import CohortFilter, build_cohort
 from analytics.computed import report_result
 from analytics.tables import report_tables
-from registry import access
+from registry import access, spreadsheets
 from registry.domain.biology import Subtype
 from registry.models import Centre, Patient
 
@@ -80,11 +80,11 @@ class Command(BaseCommand):
         if fmt == "json":
             content = downloads.json_bytes(report)
         elif fmt == "csv":
-            content = downloads.csv_bytes(report_tables(report)["figures"])
+            content = spreadsheets.csv_bytes(report_tables(report)["figures"])
         else:
             if not options["output"]:
                 raise CommandError("XLSX needs --output FILE.")
-            content = downloads.xlsx_bytes(report_tables(report))
+            content = spreadsheets.xlsx_bytes(report_tables(report))
         if options["output"]:
             with open(options["output"], "wb") as target:
                 target.write(content)
