@@ -132,8 +132,11 @@ def patient_save(
             _lock_registry_ids()
             patient.registry_id = next_registry_id()
         if patient.pk:
-            fields = _without_moves(patient, fields)
+            given = (patient.centre_id, patient.registry_id)
+            fields = [f for f in _given_fields(patient, fields) if f not in MOVED_ONLY]
         update_fields = _claim_version(patient, expected_version, fields)
+        if patient.pk:
+            _refuse_moves(given, stored=patient)
         patient.full_clean()
         _attribute(patient, user, reason)
         _save(patient, update_fields)
@@ -141,15 +144,18 @@ def patient_save(
     return patient
 
 
-def _without_moves(patient: Patient, fields: Iterable[str] | None) -> list[str]:
-    """An edit's fields less the centre and registry ID, which only a move changes."""
-    fields = list(_given_fields(patient, fields))
-    stored = Patient.objects.values("centre_id", "registry_id").get(pk=patient.pk)
-    if "centre" in fields and patient.centre_id != stored["centre_id"]:
+# Changed only by an administrator's move (or never): an edit that differs is refused.
+MOVED_ONLY = ("centre", "registry_id")
+
+
+def _refuse_moves(given: tuple, *, stored: Patient) -> None:
+    """After `_claim_version` the patient holds the stored values of what an edit may not
+    change; the edit's own (centre, registry ID) must equal them."""
+    centre_id, registry_id = given
+    if centre_id != stored.centre_id:
         raise ValidationError({"centre": "Only an administrator's move changes the centre."})
-    if "registry_id" in fields and patient.registry_id != stored["registry_id"]:
+    if registry_id != stored.registry_id:
         raise ValidationError({"registry_id": "A registry ID never changes."})
-    return [name for name in fields if name not in ("centre", "registry_id")]
 
 
 def _lock_registry_ids() -> None:
