@@ -31,8 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import access, api_jobs, exchange, jobs, services
 from .converters import RegistryIdConverter
 from .filters import PatientFilter
-from .models import Centre, Patient, TreatmentLine
-from .record_types import RECORD_TYPES
+from .models import RECORD_KINDS, Centre, Patient, RecordKind, TreatmentLine
 
 CHANGE_REASON = OpenApiParameter(
     "X-Change-Reason",
@@ -229,9 +228,9 @@ class DeidentifiedPatientSerializer(DerivedFactsMixin, serializers.ModelSerializ
         read_only_fields = fields
 
 
-def record_serializer(record_type) -> type[ServiceSerializer]:
+def record_serializer(kind: RecordKind) -> type[ServiceSerializer]:
     """A serializer for one kind of patient record, keyed to the patient by registry ID."""
-    model = record_type.model
+    model = kind.model
     related = [name for name in ("line", "meeting") if hasattr(model, f"{name}_id")]
 
     class RecordSerializer(ServiceSerializer):
@@ -362,21 +361,21 @@ class PatientViewSet(
         return Response(PatientSerializer(patient, context={"request": request}).data)
 
 
-def record_viewset(record_type) -> type[viewsets.ModelViewSet]:
-    model = record_type.model
+def record_viewset(kind: RecordKind) -> type[viewsets.ModelViewSet]:
+    model = kind.model
 
     class RecordViewSet(viewsets.ModelViewSet):
         permission_classes = [RegistryAccess]
-        serializer_class = record_serializer(record_type)
+        serializer_class = record_serializer(kind)
         filterset_fields = {"patient__registry_id": ["exact"]}
-        ordering_fields = ["id", *record_type.model.event_date_fields[:1]]
+        ordering_fields = ["id", *model.event_date_fields[:1]]
         ordering = ["id"]
 
         def get_queryset(self):
             for_edit = self.request.method not in permissions.SAFE_METHODS
             return access.patient_records(
                 self.request.user, model, for_edit=for_edit
-            ).select_related("patient", *record_type.select_related)
+            ).select_related("patient", *kind.select_related)
 
         def perform_destroy(self, instance):
             services.record_delete(
@@ -384,11 +383,11 @@ def record_viewset(record_type) -> type[viewsets.ModelViewSet]:
             )
 
     RecordViewSet.__name__ = f"{model.__name__}ViewSet"
-    RecordViewSet.__doc__ = f"{record_type.plural} of the patients of your centres."
+    RecordViewSet.__doc__ = f"{kind.heading} of the patients of your centres."
     return extend_schema(parameters=[CHANGE_REASON, IF_MATCH])(RecordViewSet)
 
 
-RECORD_VIEWSETS = {slug: record_viewset(rt) for slug, rt in RECORD_TYPES.items()}
+RECORD_VIEWSETS = {kind.slug: record_viewset(kind) for kind in RECORD_KINDS}
 
 
 # --- whole cases, import and export ---------------------------------------------------------

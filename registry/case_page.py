@@ -1,10 +1,10 @@
-"""What the case page shows at a glance: the summary header and the drawn course.
+"""What the case page shows: its records and derivations, the summary header, the course.
 
-Both are read from the records and derivations the page already loaded
-(`selectors.case_overview`): no query of their own. The course is a server-side SVG in
-the manner of cBioPortal's patient timeline: a row per treatment line with its bar over
-time, responses as marks coloured by RECIST category, and a row of events (progressions,
-surgeries, radiotherapy, death).
+`case_overview` reads the patient once (a query per record kind and per record table);
+the summary and the drawn course are made from what it loaded, with no query of their
+own. The course is a server-side SVG in the manner of cBioPortal's patient timeline: a
+row per treatment line with its bar over time, responses as marks coloured by RECIST
+category, and a row of events (progressions, surgeries, radiotherapy, death).
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +12,15 @@ from datetime import date
 
 from django.utils.formats import date_format
 
+from .domain.oligoprogression import OpdCase, opd_case
+from .domain.plausibility import course_warnings
+from .domain.response import CrEpisode, cr_episodes
+from .domain.rules import CaseWarning
 from .labels import clinical_label
+from .models import Patient
+from .record_types import RECORD_TYPES
+from .selectors import PatientData, patient_data, patient_records
+from .timeline import TimelineEntry, build_timeline
 
 # Drawing area of the SVG, in its own units (the page scales it to its width).
 LABEL_WIDTH = 300
@@ -31,6 +39,49 @@ RECIST_CLASSES = {
     "PD": "recist-pd",
     "NE": "recist-ne",
 }
+
+
+@dataclass(frozen=True)
+class CaseOverview:
+    """Everything the case page shows of one patient."""
+
+    patient: Patient
+    records: dict[str, list]
+    data: PatientData
+    episodes: list[CrEpisode]
+    opd: OpdCase | None
+    warnings: list[CaseWarning]
+    timeline: list[TimelineEntry]
+
+    @property
+    def sections(self):
+        """(record type, records) in the order the case page lists them."""
+        return [(RECORD_TYPES[slug], records) for slug, records in self.records.items()]
+
+    @property
+    def line_at_opd(self):
+        return self.opd.line if self.opd else None
+
+
+def case_overview(patient: Patient) -> CaseOverview:
+    records = patient_records(patient)
+    data = patient_data(Patient.objects.filter(pk=patient.pk))[patient.pk]
+    episodes = cr_episodes(data.course)
+    warnings = course_warnings(
+        data.course,
+        primary_diagnosis=data.primary_diagnosis,
+        receptors=list(data.receptors),
+        birth_date=data.birth_date,
+    )
+    return CaseOverview(
+        patient=patient,
+        records=records,
+        data=data,
+        episodes=episodes,
+        opd=opd_case(data.course),
+        warnings=warnings,
+        timeline=build_timeline(patient, records, episodes),
+    )
 
 
 @dataclass(frozen=True)

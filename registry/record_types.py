@@ -1,4 +1,8 @@
-"""The kinds of patient record that the case page lists and the data-entry views edit."""
+"""How each kind of patient record is entered and listed: its form and its columns.
+
+The kinds themselves (model, slug, names, natural key) are `registry.models.RECORD_KINDS`;
+this adds what only the data-entry pages need.
+"""
 
 from dataclasses import dataclass
 
@@ -6,43 +10,46 @@ from django.db.models import Model
 from django.http import Http404
 
 from . import forms
-from .models import (
-    CaseDiscussion,
-    FollowUp,
-    MetastaticSite,
-    ProgressionEvent,
-    Radiotherapy,
-    ReceptorAssessment,
-    ResponseAssessment,
-    Surgery,
-    TreatmentLine,
-)
+from .models import KIND_BY_SLUG, RecordKind
 
 
 @dataclass(frozen=True)
 class RecordType:
-    slug: str
-    model: type[Model]
+    kind: RecordKind
     form: type[forms.PatientRecordForm]
-    label: str
-    plural: str
     columns: tuple[str, ...] = ()
-    select_related: tuple[str, ...] = ()
     # Entered in series (a response every few months): the form offers "Save and add
     # another", and the next form starts with these fields as the last one had them.
     add_another: bool = False
     carried_over: tuple[str, ...] = ()
 
+    @property
+    def slug(self) -> str:
+        return self.kind.slug
+
+    @property
+    def model(self) -> type[Model]:
+        return self.kind.model
+
+    @property
+    def label(self) -> str:
+        return self.kind.label
+
+    @property
+    def plural(self) -> str:
+        return self.kind.heading
+
+
+def _entry(slug: str, form, columns, **options) -> RecordType:
+    return RecordType(KIND_BY_SLUG[slug], form, columns, **options)
+
 
 RECORD_TYPES = {
     record_type.slug: record_type
     for record_type in (
-        RecordType(
+        _entry(
             "biology",
-            ReceptorAssessment,
             forms.ReceptorAssessmentForm,
-            "receptor assessment",
-            "Tumour biology",
             (
                 "assessed_on",
                 "specimen",
@@ -55,22 +62,16 @@ RECORD_TYPES = {
                 "subtype",
             ),
         ),
-        RecordType(
+        _entry(
             "sites",
-            MetastaticSite,
             forms.MetastaticSiteForm,
-            "metastatic site",
-            "Metastatic sites",
             ("category", "detected_on", "confirmation", "detail"),
             add_another=True,
             carried_over=("detected_on", "confirmation"),
         ),
-        RecordType(
+        _entry(
             "lines",
-            TreatmentLine,
             forms.TreatmentLineForm,
-            "treatment line",
-            "Treatment lines",
             (
                 "number",
                 "regimen",
@@ -81,56 +82,37 @@ RECORD_TYPES = {
                 "end_reason",
             ),
         ),
-        RecordType(
+        _entry(
             "responses",
-            ResponseAssessment,
             forms.ResponseAssessmentForm,
-            "response assessment",
-            "Response assessments",
             ("assessed_on", "line", "category", "method"),
-            ("line",),
             add_another=True,
             carried_over=("line", "method"),
         ),
-        RecordType(
+        _entry(
             "progressions",
-            ProgressionEvent,
             forms.ProgressionEventForm,
-            "progression event",
-            "Progression events",
             ("occurred_on", "kind", "locoregional_site", "other_sites_kept_best_response", "notes"),
         ),
-        RecordType(
+        _entry(
             "surgeries",
-            Surgery,
             forms.SurgeryForm,
-            "surgery",
-            "Surgeries",
             ("operated_on", "procedure_labels", "intent", "systemic_line_continued"),
         ),
-        RecordType(
+        _entry(
             "radiotherapy",
-            Radiotherapy,
             forms.RadiotherapyForm,
-            "radiotherapy course",
-            "Radiotherapy",
             ("started_on", "site", "intent", "total_dose_gy", "fractions"),
         ),
-        RecordType(
+        _entry(
             "follow-up",
-            FollowUp,
             forms.FollowUpForm,
-            "follow-up contact",
-            "Follow-up",
             ("contact_date", "vital_status", "death_date", "disease_status"),
             add_another=True,
         ),
-        RecordType(
+        _entry(
             "discussions",
-            CaseDiscussion,
             forms.CaseDiscussionForm,
-            "board discussion",
-            "Tumour-board discussions",
             (
                 "meeting",
                 "question",
@@ -139,11 +121,9 @@ RECORD_TYPES = {
                 "followed",
                 "not_followed_reason",
             ),
-            ("meeting", "meeting__centre"),
         ),
     )
 }
-SLUG_BY_MODEL = {record_type.model: slug for slug, record_type in RECORD_TYPES.items()}
 
 
 def record_type(slug: str) -> RecordType:

@@ -9,20 +9,13 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from .access import Role
+from .models import RECORD_KINDS
 
 CLINICAL_MODELS = (
     "patient",
-    "receptorassessment",
-    "metastaticsite",
-    "treatmentline",
-    "responseassessment",
-    "progressionevent",
-    "surgery",
-    "radiotherapy",
-    "followup",
+    *(kind.model._meta.model_name for kind in RECORD_KINDS),
     "boardmeeting",
     "boardattendance",
-    "casediscussion",
 )
 AUDIT_MODELS = (
     *(f"historical{name}" for name in CLINICAL_MODELS),

@@ -15,10 +15,6 @@ from .domain.course import (
     Response,
     SiteDetection,
 )
-from .domain.oligoprogression import OpdCase, opd_case
-from .domain.plausibility import course_warnings
-from .domain.response import CrEpisode, cr_episodes
-from .domain.rules import CaseWarning
 from .models import (
     FollowUp,
     MetastaticSite,
@@ -30,9 +26,8 @@ from .models import (
     Surgery,
     TreatmentLine,
 )
+from .models.kinds import RECORD_KINDS
 from .models.vocabularies import NOT_RECORDED, VitalStatus
-from .record_types import RECORD_TYPES
-from .timeline import TimelineEntry, build_timeline
 
 
 @dataclass(frozen=True)
@@ -133,54 +128,14 @@ def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
     return result
 
 
-@dataclass(frozen=True)
-class CaseOverview:
-    """Everything the case page shows of one patient."""
-
-    patient: Patient
-    records: dict[str, list]
-    data: PatientData
-    episodes: list[CrEpisode]
-    opd: OpdCase | None
-    warnings: list[CaseWarning]
-    timeline: list[TimelineEntry]
-
-    @property
-    def sections(self):
-        """(record type, records) in the order the case page lists them."""
-        return [(RECORD_TYPES[slug], records) for slug, records in self.records.items()]
-
-    @property
-    def line_at_opd(self):
-        return self.opd.line if self.opd else None
-
-
-def case_overview(patient: Patient) -> CaseOverview:
-    records = {
-        slug: list(
-            record_type.model.objects.filter(patient=patient).select_related(
-                *record_type.select_related
-            )
+def patient_records(patient: Patient) -> dict[str, list]:
+    """Every record of one patient, by kind (slug), in each kind's order: a query per kind."""
+    return {
+        kind.slug: list(
+            kind.model.objects.filter(patient=patient).select_related(*kind.select_related)
         )
-        for slug, record_type in RECORD_TYPES.items()
+        for kind in RECORD_KINDS
     }
-    data = patient_data(Patient.objects.filter(pk=patient.pk))[patient.pk]
-    episodes = cr_episodes(data.course)
-    warnings = course_warnings(
-        data.course,
-        primary_diagnosis=data.primary_diagnosis,
-        receptors=list(data.receptors),
-        birth_date=data.birth_date,
-    )
-    return CaseOverview(
-        patient=patient,
-        records=records,
-        data=data,
-        episodes=episodes,
-        opd=opd_case(data.course),
-        warnings=warnings,
-        timeline=build_timeline(patient, records, episodes),
-    )
 
 
 @dataclass(frozen=True)

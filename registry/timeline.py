@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .domain.response import CrEpisode
-from .record_types import SLUG_BY_MODEL
+from .models import KIND_BY_MODEL
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ def _percent(value: int | None) -> str:
 
 
 def _entry(record, on, kind, title, detail="") -> TimelineEntry:
-    return TimelineEntry(on, kind, title, detail, SLUG_BY_MODEL[type(record)], record.pk)
+    return TimelineEntry(on, kind, title, detail, KIND_BY_MODEL[type(record)].slug, record.pk)
 
 
 def build_timeline(

@@ -4,7 +4,6 @@ from .base import ClinicalRecord
 from .board import BoardAttendance, BoardMeeting, CaseDiscussion
 from .centres import Centre, CentreMembership, RegistryWideGrant
 from .clinical import (
-    CLINICAL_RECORD_MODELS,
     FollowUp,
     MetastaticSite,
     ProgressionEvent,
@@ -15,11 +14,23 @@ from .clinical import (
     TreatmentLine,
 )
 from .jobs import Job
+from .kinds import (
+    CLINICAL_RECORD_MODELS,
+    KIND_BY_MODEL,
+    KIND_BY_SLUG,
+    PATIENT_RECORD_MODELS,
+    RECORD_KINDS,
+    RecordKind,
+)
 from .patients import Patient
 from .summary import PatientSummary
 
 __all__ = [
     "CLINICAL_RECORD_MODELS",
+    "KIND_BY_MODEL",
+    "KIND_BY_SLUG",
+    "PATIENT_RECORD_MODELS",
+    "RECORD_KINDS",
     "ApiToken",
     "BoardAttendance",
     "BoardMeeting",
@@ -35,12 +46,9 @@ __all__ = [
     "ProgressionEvent",
     "Radiotherapy",
     "ReceptorAssessment",
+    "RecordKind",
     "RegistryWideGrant",
     "ResponseAssessment",
     "Surgery",
     "TreatmentLine",
 ]
-
-# Every model whose rows belong to one patient (scoped, audited and shown per case).
-PATIENT_RECORD_MODELS = (*CLINICAL_RECORD_MODELS, CaseDiscussion)
-__all__ += ["PATIENT_RECORD_MODELS"]

@@ -566,15 +566,3 @@ class FollowUp(ClinicalRecord):
             errors["death_date"] = "Only give a death date when the vital status is dead."
         if errors:
             raise ValidationError(errors)
-
-
-CLINICAL_RECORD_MODELS = (
-    ReceptorAssessment,
-    MetastaticSite,
-    TreatmentLine,
-    ResponseAssessment,
-    ProgressionEvent,
-    Surgery,
-    Radiotherapy,
-    FollowUp,
-)

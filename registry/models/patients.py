@@ -179,7 +179,7 @@ class Patient(models.Model):
 
     def _record_date_bound(self, aggregate, pick):
         """The first or last date on any clinical record of this patient (writes only)."""
-        from .clinical import CLINICAL_RECORD_MODELS
+        from .kinds import CLINICAL_RECORD_MODELS
 
         dates = []
         for model in CLINICAL_RECORD_MODELS:

@@ -9,10 +9,9 @@ from django.utils.functional import cached_property
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from registry import access, services
-from registry.case_page import case_summary
+from registry.case_page import case_overview, case_summary
 from registry.forms import AgendaItemForm, BoardMeetingForm, DecisionForm, MeetingFilterForm
 from registry.models import BoardAttendance, CaseDiscussion
-from registry.selectors import case_overview
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
 

@@ -11,12 +11,12 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from registry import access, services
-from registry.case_page import case_summary, course_chart, legend
+from registry.case_page import case_overview, case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
 from registry.record_types import RECORD_TYPES
-from registry.selectors import case_overview, not_recorded_counts
+from registry.selectors import not_recorded_counts
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
 

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from registry.case_page import case_summary, course_chart
-from registry.selectors import case_overview
+from registry.case_page import case_overview, case_summary, course_chart
 
 pytestmark = pytest.mark.django_db
 

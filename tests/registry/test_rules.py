@@ -339,7 +339,7 @@ def test_a_birth_date_before_1900_is_refused_by_the_database(patient):
 
 @pytest.mark.parametrize(("born", "warned"), [(date(2010, 1, 1), True), (date(1960, 1, 1), False)])
 def test_an_implausible_age_at_mbc_diagnosis_is_a_warning(patient, born, warned):
-    from registry.selectors import case_overview
+    from registry.case_page import case_overview
 
     type(patient).objects.filter(pk=patient.pk).update(birth_date=born)
 
