@@ -26,7 +26,7 @@ from .models import (
     Patient,
     PatientSummary,
 )
-from .selectors import patient_data
+from .selectors import patient_bounds, patient_data
 
 REGISTRY_ID_PREFIX = "MBC-"
 REGISTRY_ID_DIGITS = 6
@@ -137,6 +137,7 @@ def patient_save(
         update_fields = _claim_version(patient, expected_version, fields)
         if patient.pk:
             _refuse_moves(given, stored=patient)
+            patient.patient_bounds = patient_bounds([patient.pk])[patient.pk]
         patient.full_clean()
         _attribute(patient, user, reason)
         _save(patient, update_fields)
@@ -185,6 +186,7 @@ def record_save(
     with transaction.atomic():
         update_fields = _claim_version(record, expected_version, fields)
         _require_editable_patient(user, record.patient_id)  # the stored patient, if kept
+        record.patient_bounds = patient_bounds([record.patient_id])[record.patient_id]
         record.full_clean()
         _attribute(record, user, reason)
         _save(record, update_fields)
