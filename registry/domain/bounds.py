@@ -33,16 +33,3 @@ class PatientBounds:
                 continue
             return day
         return None
-
-    def with_patient(self, patient) -> "PatientBounds":
-        """The same record dates with the patient's own fields as this write gives them."""
-        return PatientBounds(
-            birth_date=patient.birth_date,
-            mbc_diagnosis_date=patient.mbc_diagnosis_date,
-            family_name=patient.family_name,
-            given_name=patient.given_name,
-            record_number=patient.record_number,
-            deaths=self.deaths,
-            earliest_record_date=self.earliest_record_date,
-            latest_record_date=self.latest_record_date,
-        )

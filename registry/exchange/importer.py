@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -43,6 +44,7 @@ from .sections import (
 PATIENTS = Section("patients", Patient, ("registry_id",))
 # Columns a record may carry besides its fields: where it belongs, not what it says.
 PLACING_COLUMNS = {"responses", "meeting_date", "line_number"}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 READ_CHUNK = 5_000  # ids per IN (...): SQLite takes at most 32,766 parameters
 
 
@@ -95,20 +97,44 @@ class _Cleaner:
         self.form_fields = modelform_factory(model, fields=fields).base_fields
         self.model_fields = {name: model._meta.get_field(name) for name in fields}
         self.not_given = {f.name for f in model._meta.concrete_fields} - set(fields)
+        self.date_fields = {
+            name for name, f in self.form_fields.items() if type(f) is forms.DateField
+        }
+        # Text codes of each vocabulary field (empty is not one: it may be required).
+        self.codes = {
+            name: frozenset(str(code) for code, _ in f.flatchoices) - {""}
+            for name, f in self.model_fields.items()
+            if f.choices and f.get_internal_type() == "CharField"
+        }
         self.label = str(model._meta.verbose_name_plural)
 
-    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]]]:
-        """The field values, and the messages of those that cannot be read."""
+    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str]]:
+        """The field values, the messages of those that cannot be read, and the fields
+        read by a shortcut that leaves the model's field checks nothing to find."""
         data = _clean_input(values, self.fields)
-        cleaned, errors = {}, {}
+        cleaned, errors, checked = {}, {}, set()
         for name, form_field in self.form_fields.items():
+            value = data[name]
+            if not isinstance(value, str):
+                pass
+            elif value in self.codes.get(name, ()):  # a code of the field's vocabulary
+                cleaned[name] = value
+                checked.add(name)
+                continue
+            elif name in self.date_fields and ISO_DATE.match(value):
+                try:  # the exchange's own spelling: read without the form's locale formats
+                    cleaned[name] = date.fromisoformat(value)
+                    checked.add(name)
+                    continue
+                except ValueError:
+                    pass  # 2019-02-30: the form says what is wrong with it
             try:
                 cleaned[name] = form_field.clean(
                     form_field.widget.value_from_datadict(data, {}, name)
                 )
             except ValidationError as error:
                 errors[name] = error.messages
-        return cleaned, errors
+        return cleaned, errors, checked
 
     def exclusions(self, cleaned: dict, errors: dict) -> set[str]:
         """What the model's own validation leaves out, as a ModelForm's would."""
@@ -378,7 +404,7 @@ class _BulkImport:
             self.error(where, name, "Expected one value here, not a list or an object.")
         if nested:
             return None
-        cleaned, errors = cleaner.clean(values)
+        cleaned, errors, checked = cleaner.clean(values)
         if existing is not None:
             instance, stored = existing, True
             before = {name: getattr(existing, name) for name in cleaned}
@@ -389,7 +415,7 @@ class _BulkImport:
         for name, value in cleaned.items():
             setattr(instance, name, value)
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
-        excluded = cleaner.exclusions(cleaned, errors)
+        excluded = cleaner.exclusions(cleaned, errors) | checked
         return _Record(where, instance, stored, bool(changed), excluded, errors)
 
     def records(self, value, key: str, where: str, located: Located):
