@@ -188,8 +188,8 @@ def statements(user, cases, *, dry_run) -> list[str]:
 
 # Pinned: the user's centres, the stored patients and record numbers of the file (new
 # patients have no stored records to read), in a savepoint; writing adds one INSERT per
-# table and one per audit table (patients and 8 record tables) in a savepoint of its own, and the summary
-# refresh (not counted here: it has its own pin).
+# table and one per audit table (patients and 8 record tables) in a savepoint of its own,
+# and the summary refresh (not counted here: it has its own pin).
 @pytest.mark.parametrize(("dry_run", "expected"), [(True, 5), (False, 5 + 2 + 18)])
 def test_statements_do_not_grow_with_the_number_of_cases(
     data_manager, case_a, monkeypatch, dry_run, expected
