@@ -457,6 +457,8 @@ class _BulkImport:
         instance = record.instance
         if hasattr(instance, "constraint_message") and instance.constraint_field:
             name, message = instance.constraint_field, instance.constraint_message()
+        elif section is DISCUSSIONS:
+            name, message = "meeting_date", "The case is already on this meeting's agenda."
         else:
             name = section.natural_key[0]
             labels = " and ".join(

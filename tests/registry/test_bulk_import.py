@@ -41,6 +41,8 @@ def test_two_records_of_the_file_with_one_natural_key_are_refused(data_manager, 
     case = new_case(exported(case_a.patient), 1)
     case["treatment_lines"].append({**case["treatment_lines"][0], "responses": []})
     case["surgeries"].append(dict(case["surgeries"][0]))
+    discussion = {"meeting_date": "2019-02-20", "question": "Surgery?"}
+    case["board_discussions"] = [discussion, dict(discussion)]
 
     result = run_import(data_manager, [case])
 
@@ -55,6 +57,12 @@ def test_two_records_of_the_file_with_one_natural_key_are_refused(data_manager, 
             "operated_on",
             "Another record of this case has the same date of operation. "
             "(case 1 (MBC-NEW01) › surgeries[1])",
+        ),
+        (
+            "case 1 (MBC-NEW01) › board_discussions[2]",
+            "meeting_date",
+            "The case is already on this meeting's agenda. "
+            "(case 1 (MBC-NEW01) › board_discussions[1])",
         ),
     }
     assert not Patient.objects.filter(registry_id="MBC-NEW01").exists()
@@ -76,9 +84,7 @@ def test_a_record_number_held_by_a_stored_or_a_file_patient_is_refused(data_mana
     assert Patient.objects.count() == 1
 
 
-def test_dates_are_checked_against_the_birth_and_the_death_the_file_records(
-    data_manager, case_a
-):
+def test_dates_are_checked_against_the_birth_and_the_death_the_file_records(data_manager, case_a):
     case = new_case(exported(case_a.patient), 1)
     case["receptor_assessments"][0]["assessed_on"] = "1950-01-01"  # born 03/02/1957
     case["follow_up"][0].update(vital_status="dead", death_date="2019-01-10")  # seen 2021
