@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
@@ -84,6 +85,17 @@ class AuditedForm(forms.ModelForm):
             del self.fields["version"]
         else:
             self.fields["version"].initial = self.instance.version
+
+    def _post_clean(self):
+        """Only build the instance from the input: the service validates it, once, with the
+        model's rules and the patient's bounds, and the view shows its errors at the fields
+        (`apply_validation_error`)."""
+        try:
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
+            )
+        except ValidationError as error:
+            self._update_errors(error)
 
     @property
     def change_reason(self) -> str:

@@ -3,9 +3,10 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from .domain import biology
+from .domain.bounds import PatientBounds
 from .domain.course import (
     Contact,
     Line,
@@ -16,6 +17,7 @@ from .domain.course import (
     SiteDetection,
 )
 from .models import (
+    CLINICAL_RECORD_MODELS,
     FollowUp,
     MetastaticSite,
     Patient,
@@ -209,3 +211,46 @@ def not_recorded_counts(patients: QuerySet[Patient]) -> dict[str, dict]:
                 "patients": values[f"missing_{item.key}_patients"],
             }
     return {item.key: counts[item.key] for item in NOT_RECORDED_FIELDS}
+
+
+def patient_bounds(patient_ids) -> dict[int, PatientBounds]:
+    """What the rules of a write need to know of each patient (`domain/bounds.py`), in three
+    queries whatever the number of patients or records: the patients, the recorded deaths,
+    and the first and last date of each record table (one UNION ALL)."""
+    patient_ids = list(patient_ids)
+    deaths = defaultdict(list)
+    for patient_id, pk, day in (
+        FollowUp.objects.filter(patient_id__in=patient_ids, vital_status=VitalStatus.DEAD)
+        .order_by("pk")
+        .values_list("patient_id", "pk", "death_date")
+    ):
+        deaths[patient_id].append((pk, day))
+    parts = [
+        model.records_bounding_life(patient_ids)
+        .order_by()
+        .values("patient_id")
+        .annotate(first=Min(name), last=Max(name))
+        .values_list("patient_id", "first", "last")
+        for model in CLINICAL_RECORD_MODELS
+        for name in model.event_date_fields
+    ]
+    dates = defaultdict(list)
+    for patient_id, first, last in parts[0].union(*parts[1:], all=True):
+        dates[patient_id] += [day for day in (first, last) if day]
+    return {
+        pk: PatientBounds(
+            birth_date=birth,
+            mbc_diagnosis_date=mbc,
+            family_name=family,
+            given_name=given,
+            record_number=number,
+            deaths=tuple(deaths[pk]),
+            earliest_record_date=min(dates[pk], default=None),
+            latest_record_date=max(dates[pk], default=None),
+        )
+        for pk, birth, mbc, family, given, number in Patient.objects.filter(
+            pk__in=patient_ids
+        ).values_list(
+            "pk", "birth_date", "mbc_diagnosis_date", "family_name", "given_name", "record_number"
+        )
+    }

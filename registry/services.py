@@ -26,7 +26,7 @@ from .models import (
     Patient,
     PatientSummary,
 )
-from .selectors import patient_data
+from .selectors import patient_bounds, patient_data
 
 REGISTRY_ID_PREFIX = "MBC-"
 REGISTRY_ID_DIGITS = 6
@@ -137,6 +137,7 @@ def patient_save(
         update_fields = _claim_version(patient, expected_version, fields)
         if patient.pk:
             _refuse_moves(given, stored=patient)
+            patient.patient_bounds = patient_bounds([patient.pk])[patient.pk]
         patient.full_clean()
         _attribute(patient, user, reason)
         _save(patient, update_fields)
@@ -181,10 +182,13 @@ def record_save(
     refresh_summary=False and call `patient_summary_refresh` once, in the same transaction.
     `fields` names what the edit changes; the others keep their stored values.
     """
-    _require_editable_patient(user, record.patient_id)
+    given_patient = record.patient_id
+    _require_editable_patient(user, given_patient)
     with transaction.atomic():
         update_fields = _claim_version(record, expected_version, fields)
-        _require_editable_patient(user, record.patient_id)  # the stored patient, if kept
+        if record.patient_id != given_patient:  # the stored patient, kept by the edit
+            _require_editable_patient(user, record.patient_id)
+        record.patient_bounds = patient_bounds([record.patient_id])[record.patient_id]
         record.full_clean()
         _attribute(record, user, reason)
         _save(record, update_fields)

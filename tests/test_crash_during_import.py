@@ -41,6 +41,26 @@ def scratch_database(tmp_path) -> tuple[str, callable]:
     return admin.rsplit("/", 1)[0] + f"/{name}", drop
 
 
+# The bulk importer takes a 25-case file in a blink: the file holds the demo's cases many
+# times over, under new registry IDs, so that there is a middle to be killed in.
+COPIES = 40
+CASES = 25 * COPIES
+
+
+def new_cases(document: dict) -> dict:
+    cases = []
+    for copy in range(COPIES):
+        for case in copy_of(document["cases"]):
+            case["registry_id"] = case["registry_id"].replace("MBC-", f"N{copy}-")
+            case["record_number"] = f"N{copy}-{case['record_number']}"
+            cases.append(case)
+    return {**document, "cases": cases}
+
+
+def copy_of(cases: list[dict]) -> list[dict]:
+    return json.loads(json.dumps(cases))
+
+
 def manage(url: str, *args: str, **kwargs):
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
@@ -69,11 +89,7 @@ def test_a_killed_import_leaves_nothing_behind(tmp_path):
         manage(url, "seed_demo", "--patients", "25", "--seed", "3")
         export = tmp_path / "cases.json"
         manage(url, "export_cases", "--output", str(export))
-        document = json.loads(export.read_text())
-        for case in document["cases"]:  # the same cases under new registry IDs
-            case["registry_id"] = case["registry_id"].replace("MBC-", "NEW-")
-            case["record_number"] = "N" + case["record_number"]
-        export.write_text(json.dumps(document))
+        export.write_text(json.dumps(new_cases(json.loads(export.read_text()))))
         before = count_patients(url)
 
         env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
@@ -89,7 +105,7 @@ def test_a_killed_import_leaves_nothing_behind(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
 
-        assert "checked 10/25" in first_progress  # it was killed in the middle of the file
+        assert f"checked 10/{CASES}" in first_progress  # it was killed in the middle of the file
         assert process.returncode == -signal.SIGKILL
         assert count_patients(url) == before == 25
     finally:
@@ -156,11 +172,7 @@ def test_a_job_worker_killed_mid_import_leaves_nothing_and_the_job_says_why(tmp_
         manage(url, "seed_demo", "--patients", "25", "--seed", "3")
         export = tmp_path / "cases.json"
         manage(url, "export_cases", "--output", str(export))
-        document = json.loads(export.read_text())
-        for case in document["cases"]:  # the same cases under new registry IDs
-            case["registry_id"] = case["registry_id"].replace("MBC-", "NEW-")
-            case["record_number"] = "N" + case["record_number"]
-        export.write_text(json.dumps(document))
+        export.write_text(json.dumps(new_cases(json.loads(export.read_text()))))
         before = count_patients(url)
         job_id = shell(
             env,
@@ -193,7 +205,7 @@ def test_a_job_worker_killed_mid_import_leaves_nothing_and_the_job_says_why(tmp_
             while live and time.monotonic() < deadline and pid_alive(live["pid"]):
                 time.sleep(0.05)
 
-        assert live and 0 < live["done"] < live["total"] == 25, live
+        assert live and 0 < live["done"] < live["total"] == CASES, live
         assert count_patients(url) == before == 25
         seen = shell(
             env,

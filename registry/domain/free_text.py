@@ -20,7 +20,12 @@ DATE_FORMATS = ("{d}/{m}/{y}", "{d}.{m}.{y}", "{d}-{m}-{y}", "{y}-{m}-{d}")
 
 
 def _word(text: str, word: str) -> bool:
-    return bool(word) and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+    # The plain substring test first: most text holds none of the words at all.
+    return (
+        bool(word)
+        and word in text
+        and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+    )
 
 
 def _birth_date_spellings(born: date) -> set[str]:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from registry.domain.bounds import PatientBounds
 from registry.domain.free_text import free_text_error, identifiers_in
 from registry.domain.rules import event_date_error
 
@@ -56,33 +57,56 @@ class ClinicalRecord(models.Model):
     class Meta:
         abstract = True
 
+    def rule_bounds(self) -> PatientBounds | None:
+        """The patient's bounds as the writer handed them (`patient_bounds`), else read.
+
+        The services and the importer hand them, so `clean()` asks the database nothing;
+        a bare `full_clean()` (a test, a shell) reads them here.
+        """
+        bounds = getattr(self, "patient_bounds", None)
+        if bounds is not None or self.patient_id is None:
+            return bounds
+        from registry.selectors import patient_bounds
+
+        return patient_bounds([self.patient_id])[self.patient_id]
+
     def clean(self) -> None:
         super().clean()
-        if self.patient_id is None:
+        bounds = self.rule_bounds()
+        if bounds is None:
             return
-        birth, death = self.patient.birth_date, self.patient.death_date()
+        birth, death = bounds.birth_date, bounds.death_date()
         errors = {}
         for name in self.event_date_fields:
             message = event_date_error(getattr(self, name), birth=birth, death=death)
             if message:
                 errors[name] = message
-        for name in self.free_text_fields:
-            found = identifiers_in(
-                getattr(self, name),
-                family_name=self.patient.family_name,
-                given_name=self.patient.given_name,
-                record_number=self.patient.record_number,
-                birth_date=birth,
-            )
-            if found:
-                errors[name] = free_text_error(found)
+        errors.update(self.free_text_errors(bounds))
         if errors:
             raise ValidationError(errors)
 
+    def free_text_errors(self, bounds: PatientBounds) -> dict[str, str]:
+        errors = {}
+        for name in self.free_text_fields:
+            found = identifiers_in(
+                getattr(self, name),
+                family_name=bounds.family_name,
+                given_name=bounds.given_name,
+                record_number=bounds.record_number,
+                birth_date=bounds.birth_date,
+            )
+            if found:
+                errors[name] = free_text_error(found)
+        return errors
+
     @classmethod
-    def records_bounding_life(cls, patient):
+    def records_bounding_life(cls, patient_ids):
         """Records whose dates must lie between birth and death."""
-        return cls.objects.filter(patient=patient)
+        return cls.objects.filter(patient_id__in=patient_ids)
+
+    def bounds_life(self) -> bool:
+        """The same, for one record held in memory (an import's)."""
+        return True
 
     @property
     def timeline_date(self):

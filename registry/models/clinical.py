@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from registry.domain import biology
+from registry.domain.rules import event_date_error
 
 from .base import ClinicalRecord, FieldConstraintMixin
 from .vocabularies import (
@@ -255,7 +256,10 @@ class ResponseAssessment(FieldConstraintMixin, ClinicalRecord):
 
     def clean(self) -> None:
         super().clean()
-        if self.line_id is None or self.assessed_on is None:
+        # An import gives a line created in the same write (no id yet) as the object.
+        if self.assessed_on is None or not (
+            self.line_id or self._meta.get_field("line").is_cached(self)
+        ):
             return
         if self.line.patient_id != self.patient_id:
             raise ValidationError({"line": "This line belongs to another patient."})
@@ -471,9 +475,10 @@ class Radiotherapy(ClinicalRecord):
 
 def before_mbc_diagnosis_error(record, day, early_disease: bool) -> str | None:
     """Treatment of early breast cancer (adjuvant RT, its surgery) precedes the MBC diagnosis."""
-    if not early_disease or day is None or record.patient_id is None:
+    if not early_disease or day is None:
         return None
-    mbc = record.patient.mbc_diagnosis_date
+    bounds = record.rule_bounds()
+    mbc = bounds.mbc_diagnosis_date if bounds else None
     if mbc and day >= mbc:
         return (
             "This intent is for early breast cancer, treated before the MBC diagnosis "
@@ -518,27 +523,22 @@ class FollowUp(ClinicalRecord):
         return f"Follow-up {self.contact_date:%d/%m/%Y}: {self.get_vital_status_display()}"
 
     @classmethod
-    def records_bounding_life(cls, patient):
+    def records_bounding_life(cls, patient_ids):
         # The contact that records the death may be dated after it.
-        return super().records_bounding_life(patient).filter(vital_status=VitalStatus.ALIVE)
+        return super().records_bounding_life(patient_ids).filter(vital_status=VitalStatus.ALIVE)
+
+    def bounds_life(self) -> bool:
+        return self.vital_status == VitalStatus.ALIVE
 
     def clean(self) -> None:
         # The death recorded here is not yet "the patient's death" for the base rule.
         super(ClinicalRecord, self).clean()
-        if self.patient_id is None or self.contact_date is None:
+        bounds = self.rule_bounds()
+        if bounds is None or self.contact_date is None:
             return
-        from registry.domain.rules import event_date_error
-
-        recorded_death = (
-            FollowUp.objects.filter(patient_id=self.patient_id, vital_status=VitalStatus.DEAD)
-            .exclude(pk=self.pk)
-            .values_list("death_date", flat=True)
-            .first()
-        )
+        recorded_death = bounds.death_date(besides=self)
         errors = {}
-        message = event_date_error(
-            self.contact_date, birth=self.patient.birth_date, death=recorded_death
-        )
+        message = event_date_error(self.contact_date, birth=bounds.birth_date, death=recorded_death)
         if message:
             errors["contact_date"] = message
         if self.vital_status == VitalStatus.DEAD:
@@ -549,10 +549,8 @@ class FollowUp(ClinicalRecord):
             if self.death_date is None:
                 errors["death_date"] = "Give the date of death."
             else:
-                message = event_date_error(
-                    self.death_date, birth=self.patient.birth_date, death=None
-                )
-                latest = self.patient.latest_record_date()
+                message = event_date_error(self.death_date, birth=bounds.birth_date, death=None)
+                latest = bounds.latest_record_date
                 if message:
                     errors["death_date"] = message
                 elif self.death_date > self.contact_date:

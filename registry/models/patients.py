@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from registry.domain.bounds import PatientBounds
 from registry.domain.dates import age_in_completed_years
 from registry.domain.identifiers import canonical_record_number, record_number_error
 from registry.domain.rules import EARLIEST_BIRTH_DATE, event_date_error
@@ -136,6 +137,16 @@ class Patient(models.Model):
             .first()
         )
 
+    def rule_bounds(self) -> PatientBounds | None:
+        """The stored records' dates as the writer handed them (`patient_bounds`), else read;
+        None for a patient not yet stored, who has no records."""
+        bounds = getattr(self, "patient_bounds", None)
+        if bounds is not None or self.pk is None:
+            return bounds
+        from registry.selectors import patient_bounds
+
+        return patient_bounds([self.pk])[self.pk]
+
     def clean(self) -> None:
         super().clean()
         errors = {}
@@ -154,15 +165,16 @@ class Patient(models.Model):
             errors["mbc_diagnosis_date"] = (
                 "Metastatic disease cannot be diagnosed before the primary diagnosis."
             )
-        death = self.death_date() if self.pk else None
+        bounds = self.rule_bounds()
+        death = bounds.death_date() if bounds else None
         for name in ("birth_date", "primary_diagnosis_date", "mbc_diagnosis_date"):
             day = getattr(self, name)
             birth = self.birth_date if name != "birth_date" else None
             message = event_date_error(day, birth=birth, death=death)
             if message and name not in errors:
                 errors[name] = message
-        if self.pk and self.birth_date and "birth_date" not in errors:
-            earliest = self.earliest_record_date()
+        if bounds and self.birth_date and "birth_date" not in errors:
+            earliest = bounds.earliest_record_date
             if earliest and earliest < self.birth_date:
                 errors["birth_date"] = (
                     f"A record of this patient is dated {earliest:%d/%m/%Y}, before this "
@@ -170,21 +182,3 @@ class Patient(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
-
-    def earliest_record_date(self):
-        return self._record_date_bound(models.Min, min)
-
-    def latest_record_date(self):
-        return self._record_date_bound(models.Max, max)
-
-    def _record_date_bound(self, aggregate, pick):
-        """The first or last date on any clinical record of this patient (writes only)."""
-        from .kinds import CLINICAL_RECORD_MODELS
-
-        dates = []
-        for model in CLINICAL_RECORD_MODELS:
-            bounds = model.records_bounding_life(self).aggregate(
-                **{name: aggregate(name) for name in model.event_date_fields}
-            )
-            dates += [value for value in bounds.values() if value]
-        return pick(dates, default=None)

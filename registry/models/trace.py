@@ -28,14 +28,21 @@ def audited(**options) -> HistoricalRecords:
     return HistoricalRecords(bases=[ApiTokenTrace], **options)
 
 
-def record_api_token(sender, history_instance, **kwargs) -> None:
-    """simple-history's hook before an audit row is saved (connected in apps.py).
+def current_api_token():
+    """The API token of the request being served, if one authenticated it.
 
-    DRF puts the authenticating token on the request simple-history's middleware keeps.
+    DRF puts the authenticating token on the request simple-history's middleware keeps;
+    bulk writes (`bulk_create_with_history`) put it in their audit rows themselves.
     """
     from .accounts import ApiToken
 
     request = getattr(HistoricalRecords.context, "request", None)
     token = getattr(request, "auth", None)
-    if isinstance(token, ApiToken) and isinstance(history_instance, ApiTokenTrace):
+    return token if isinstance(token, ApiToken) else None
+
+
+def record_api_token(sender, history_instance, **kwargs) -> None:
+    """simple-history's hook before an audit row is saved (connected in apps.py)."""
+    token = current_api_token()
+    if token is not None and isinstance(history_instance, ApiTokenTrace):
         history_instance.history_api_token = token

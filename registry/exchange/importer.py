@@ -1,0 +1,687 @@
+"""Import of whole cases (the service every import path calls), set-wise.
+
+Records are matched by the registry ID and natural keys, so re-importing a file changes
+nothing. The stored cases of the file are read in a few queries per table, every record
+is checked in memory with the models' own rules (the patient's bounds computed from the
+file and the stored rows together, unique keys checked against both), and the changes
+are written with bulk inserts and updates per table, each with its audit row (user,
+reason, API token). All or nothing: any error, or a dry run, writes nothing; the
+database constraints are the last guard, against a writer that committed in between.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.forms import modelform_factory
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from registry import access, services
+from registry.domain.bounds import PatientBounds
+from registry.domain.identifiers import canonical_record_number
+from registry.models import BoardMeeting, Patient
+from registry.models.patients import REGISTRY_ID_PATTERN
+from registry.models.trace import current_api_token
+from registry.models.vocabularies import VitalStatus
+
+from .formats import Located
+from .sections import (
+    DISCUSSIONS,
+    DISCUSSIONS_FIELDS,
+    LINES,
+    PATIENT_FIELDS,
+    RESPONSES,
+    SECTIONS,
+    Section,
+)
+
+PATIENTS = Section("patients", Patient, ("registry_id",))
+# Columns a record may carry besides its fields: where it belongs, not what it says.
+PLACING_COLUMNS = {"responses", "meeting_date", "line_number"}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+READ_CHUNK = 5_000  # ids per IN (...): SQLite takes at most 32,766 parameters
+
+
+@dataclass(frozen=True)
+class RecordError:
+    where: str
+    field: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    errors: list[RecordError] = field(default_factory=list)
+    cases: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def written(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "cases": self.cases,
+            "created": dict(self.created),
+            "updated": dict(self.updated),
+            "unchanged": dict(self.unchanged),
+            "errors": [e.__dict__ for e in self.errors],
+        }
+
+
+# --- reading cells ------------------------------------------------------------------------
+
+
+class _Cleaner:
+    """A model's exchanged fields read as its form would read them (same messages), once
+    per model rather than one form per record."""
+
+    def __init__(self, model: type[Model], fields: list[str]):
+        self.model = model
+        self.fields = fields
+        self.form_fields = modelform_factory(model, fields=fields).base_fields
+        self.model_fields = {name: model._meta.get_field(name) for name in fields}
+        self.not_given = {f.name for f in model._meta.concrete_fields} - set(fields)
+        self.date_fields = {
+            name for name, f in self.form_fields.items() if type(f) is forms.DateField
+        }
+        # Text codes of each vocabulary field (empty is not one: it may be required).
+        self.codes = {
+            name: frozenset(str(code) for code, _ in f.flatchoices) - {""}
+            for name, f in self.model_fields.items()
+            if f.choices and f.get_internal_type() == "CharField"
+        }
+        self.label = str(model._meta.verbose_name_plural)
+
+    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str]]:
+        """The field values, the messages of those that cannot be read, and the fields
+        read by a shortcut that leaves the model's field checks nothing to find."""
+        data = _clean_input(values, self.fields)
+        cleaned, errors, checked = {}, {}, set()
+        for name, form_field in self.form_fields.items():
+            value = data[name]
+            if not isinstance(value, str):
+                pass
+            elif value in self.codes.get(name, ()):  # a code of the field's vocabulary
+                cleaned[name] = value
+                checked.add(name)
+                continue
+            elif name in self.date_fields and ISO_DATE.match(value):
+                try:  # the exchange's own spelling: read without the form's locale formats
+                    cleaned[name] = date.fromisoformat(value)
+                    checked.add(name)
+                    continue
+                except ValueError:
+                    pass  # 2019-02-30: the form says what is wrong with it
+            try:
+                cleaned[name] = form_field.clean(
+                    form_field.widget.value_from_datadict(data, {}, name)
+                )
+            except ValidationError as error:
+                errors[name] = error.messages
+        return cleaned, errors, checked
+
+    def exclusions(self, cleaned: dict, errors: dict) -> set[str]:
+        """What the model's own validation leaves out, as a ModelForm's would."""
+        excluded = set(self.not_given) | set(errors)
+        for name, value in cleaned.items():
+            form_field = self.form_fields[name]
+            if (
+                not self.model_fields[name].blank
+                and not form_field.required
+                and value in form_field.empty_values
+            ):
+                excluded.add(name)
+        return excluded
+
+
+def _clean_input(values: dict, fields: list[str]) -> dict:
+    """Form data from JSON or table cells, as a browser would send it: None becomes empty,
+    booleans and numbers their text as in CSV files (so a number where a date belongs is
+    refused as a date, not a crash); Excel's date cells stay dates."""
+    data = {}
+    for name in fields:
+        value = values.get(name)
+        if value is None:
+            value = ""
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        data[name] = value
+    return data
+
+
+def _key_value(value) -> str:
+    """A natural-key part as text, the same from the database, JSON, CSV or an Excel cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _messages(error: ValidationError) -> list[tuple[str, str]]:
+    if hasattr(error, "error_dict"):
+        return [(f, m) for f, messages in error.message_dict.items() for m in messages]
+    return [("__all__", m) for m in error.messages]
+
+
+def _chunks(values: list, size: int = READ_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- one record, one case -----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Record:
+    """A record of the file, read: its instance (the stored one, changed in place, or a
+    new one) and whether it differs from what is stored."""
+
+    where: str
+    instance: Model
+    stored: bool
+    changed: bool
+    excluded: set[str]
+    errors: dict[str, list[str]]
+
+
+@dataclass(eq=False)
+class _Case:
+    located: Located
+    patient: _Record
+    records: dict[str, list[_Record]] = field(default_factory=lambda: defaultdict(list))
+
+
+class _Stored:
+    """The stored rows the file's cases may touch, read set-wise before any check."""
+
+    def __init__(self, cases: list[tuple[Located, str, str]], *, lock: bool):
+        self.lock = lock
+        registry_ids = sorted({registry_id for _, registry_id, _ in cases if registry_id})
+        self.patients = {
+            p.registry_id: p
+            for chunk in _chunks(registry_ids)
+            for p in self._read(Patient.objects.filter(registry_id__in=chunk))
+        }
+        ids = [p.pk for p in self.patients.values()]
+        # (section key, patient id) -> natural key -> stored record
+        self.records: dict[tuple[str, int], dict[tuple, Model]] = defaultdict(dict)
+        lines_by_id = {}
+        for section in SECTIONS:
+            for chunk in _chunks(ids):
+                for record in self._read(section.model.objects.filter(patient_id__in=chunk)):
+                    key = tuple(_key_value(getattr(record, k)) for k in section.natural_key)
+                    self.records[section.key, record.patient_id].setdefault(key, record)
+                    if section is LINES:
+                        lines_by_id[record.pk] = record
+        for chunk in _chunks(ids):
+            for response in self._read(RESPONSES.model.objects.filter(patient_id__in=chunk)):
+                line = lines_by_id[response.line_id]
+                response.line = line
+                key = (_key_value(line.number), _key_value(response.assessed_on))
+                self.records[RESPONSES.key, response.patient_id].setdefault(key, response)
+            for discussion in self._read(
+                DISCUSSIONS.model.objects.filter(patient_id__in=chunk).select_related("meeting")
+            ):
+                key = (_key_value(discussion.meeting.held_on),)
+                self.records[DISCUSSIONS.key, discussion.patient_id].setdefault(key, discussion)
+        numbers = sorted(
+            {canonical_record_number(str(case.get("record_number") or "")) for case, *_ in cases}
+            - {""}
+        )
+        codes = {code for *_, code in cases}
+        # (centre id, record number) -> registry ID of the stored patient holding it
+        self.record_numbers = {
+            (centre_id, number): registry_id
+            for chunk in _chunks(numbers)
+            for centre_id, number, registry_id in Patient.objects.filter(
+                centre__code__in=codes, record_number__in=chunk
+            ).values_list("centre_id", "record_number", "registry_id")
+        }
+        days = sorted(
+            {
+                _key_value(d.get("meeting_date"))
+                for case, *_ in cases
+                if isinstance(case.get(DISCUSSIONS.key), list)
+                for d in case[DISCUSSIONS.key]
+                if isinstance(d, dict)
+            }
+            - {""}
+        )
+        valid_days = [d for d in days if _iso_date(d)]
+        self.meetings = {
+            (m.centre_id, m.held_on): m
+            for chunk in _chunks(valid_days)
+            for m in BoardMeeting.objects.filter(centre__code__in=codes, held_on__in=chunk)
+        }
+
+    def _read(self, queryset):
+        """Rows an import may change are locked until it commits, so a form edit made
+        meanwhile waits for it and then sees the new version (optimistic locking)."""
+        return queryset.select_for_update(of=("self",)) if self.lock else queryset
+
+
+def _iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+class _BulkImport:
+    def __init__(self, *, user, result: ImportResult, reason: str):
+        self.user = user
+        self.result = result
+        self.reason = reason
+        self.cleaners = {
+            PATIENTS.key: _Cleaner(Patient, PATIENT_FIELDS),
+            **{s.key: _Cleaner(s.model, s.fields) for s in SECTIONS},
+            RESPONSES.key: _Cleaner(RESPONSES.model, RESPONSES.fields),
+            DISCUSSIONS.key: _Cleaner(DISCUSSIONS.model, DISCUSSIONS_FIELDS),
+        }
+        self.centres = {c.code: c for c in access.editable_centres(user)}
+        self.cases: list[_Case] = []
+        self.new_meetings: dict[tuple[int, date], BoardMeeting] = {}
+        # (centre id, record number) -> where in the file, for clashes within the file
+        self.file_record_numbers: dict[tuple[int, str], str] = {}
+        self.file_registry_ids: dict[str, str] = {}
+
+    def error(self, where: str, field_name: str, message: str) -> None:
+        self.result.errors.append(RecordError(where, field_name, message))
+
+    # --- reading and checking ---
+
+    def check(self, located: list[Located], *, lock: bool, progress=None) -> None:
+        heads = [(item, *self._head(item.case)) for item in located]
+        self.stored = _Stored([(item.case, rid, code) for item, rid, code in heads], lock=lock)
+        for number, (item, registry_id, code) in enumerate(heads, 1):
+            self.check_case(item, registry_id, code)
+            if progress:
+                progress(number, len(located))
+
+    @staticmethod
+    def _head(case: dict) -> tuple[str, str]:
+        return str(case.get("registry_id") or "").strip(), str(case.get("centre") or "").strip()
+
+    def check_case(self, located: Located, registry_id: str, code: str) -> None:
+        patient = self.patient(located, registry_id, code)
+        if patient is None:
+            return
+        case = _Case(located, patient)
+        stored_pk = patient.instance.pk
+        for section in SECTIONS:
+            self.section(case, section, located.case.get(section.key), stored_pk)
+        self.discussions(case, located.case.get(DISCUSSIONS.key), stored_pk)
+        bounds = self.bounds(case, stored_pk)
+        # A new patient has no stored records to be checked against.
+        self.validate(patient, bounds if patient.stored else None)
+        for records in case.records.values():
+            for record in records:
+                self.validate(record, bounds)
+        self.cases.append(case)
+
+    def patient(self, located: Located, registry_id: str, code: str) -> _Record | None:
+        where, case = located.where, located.case
+        if not registry_id:
+            self.error(where, "registry_id", "Every case needs its registry ID.")
+            return None
+        if not re.fullmatch(REGISTRY_ID_PATTERN, registry_id):
+            self.error(where, "registry_id", "Use 3-20 capital letters, digits or hyphens.")
+            return None
+        if "\x00" in code:
+            self.error(where, "centre", "Not a centre code.")
+            return None
+        centre = self.centres.get(code)
+        if centre is None:
+            self.error(where, "centre", f"Centre '{code}' is not one you can import into.")
+            return None
+        if registry_id in self.file_registry_ids:
+            self.error(
+                where,
+                "registry_id",
+                f"This registry ID is already in the file ({self.file_registry_ids[registry_id]}).",
+            )
+            return None
+        self.file_registry_ids[registry_id] = where
+        existing = self.stored.patients.get(registry_id)
+        if existing is not None and existing.centre_id != centre.pk:
+            if existing.centre_id in {c.pk for c in self.centres.values()}:
+                message = (
+                    "This patient belongs to another centre; moving is an administrator's action."
+                )
+            else:
+                message = "This registry ID is not available to you."
+            self.error(where, "registry_id", message)
+            return None
+        values = {k: v for k, v in case.items() if not isinstance(v, list) and k != "centre"}
+        record = self.read(PATIENTS.key, values, where, existing, centre=centre)
+        if record is None:
+            return None
+        number = record.instance.record_number
+        if number:
+            number = canonical_record_number(number)
+            holder = self.stored.record_numbers.get((centre.pk, number))
+            clash = self.file_record_numbers.get((centre.pk, number))
+            if (holder and holder != registry_id) or clash:
+                record.errors.setdefault("record_number", []).append(
+                    "Another patient of this centre has this hospital record number"
+                    + (f" ({clash})." if clash else ".")
+                )
+            self.file_record_numbers[centre.pk, number] = where
+        return record
+
+    def read(self, key: str, values, where: str, existing: Model | None, **fixed):
+        """A record of the file read into its instance; None when it is not one."""
+        cleaner = self.cleaners[key]
+        unknown = sorted(set(values) - set(cleaner.fields) - PLACING_COLUMNS)
+        if unknown:
+            self.error(where, unknown[0], f"Unknown column(s): {', '.join(unknown)}.")
+            return None
+        nested = [n for n in cleaner.fields if isinstance(values.get(n), list | dict)]
+        for name in nested:
+            self.error(where, name, "Expected one value here, not a list or an object.")
+        if nested:
+            return None
+        cleaned, errors, checked = cleaner.clean(values)
+        if existing is not None:
+            instance, stored = existing, True
+            before = {name: getattr(existing, name) for name in cleaned}
+            for name, value in fixed.items():  # the same rows, as objects the rules read
+                setattr(instance, name, value)
+        else:
+            instance, stored, before = cleaner.model(**fixed), False, None
+        for name, value in cleaned.items():
+            setattr(instance, name, value)
+        changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
+        excluded = cleaner.exclusions(cleaned, errors) | checked
+        return _Record(where, instance, stored, bool(changed), excluded, errors)
+
+    def records(self, value, key: str, where: str, located: Located):
+        """(location, record) pairs of a list of objects; anything else is reported."""
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            self.error(where, key, "Expected a list of records.")
+            return []
+        pairs = []
+        for index, record in enumerate(value, 1):
+            place = located.record_where.get((key, id(record)), f"{where} › {key}[{index}]")
+            if isinstance(record, dict):
+                pairs.append((place, record))
+            else:
+                self.error(place, "__all__", "Each record is an object.")
+        return pairs
+
+    def section(self, case: _Case, section: Section, records, stored_pk) -> None:
+        stored = self.stored.records.get((section.key, stored_pk), {}) if stored_pk else {}
+        seen: dict[tuple, str] = {}
+        patient = case.patient.instance
+        for where, values in self.records(records, section.key, case.located.where, case.located):
+            key = tuple(_key_value(values.get(k)) for k in section.natural_key)
+            record = self.read(section.key, values, where, stored.get(key), patient=patient)
+            if record is None:
+                continue
+            self._refuse_twice(section, record, key, seen)
+            case.records[section.key].append(record)
+            if section is LINES and not record.errors:  # responses need a line to be in
+                self.responses(case, record, values.get("responses"), stored_pk, key)
+
+    def _refuse_twice(self, section: Section, record: _Record, key: tuple, seen: dict) -> None:
+        """Two records of one case with one natural key: the second is refused, in the
+        model's words where a constraint says it."""
+        if key not in seen:
+            seen[key] = record.where
+            return
+        instance = record.instance
+        if hasattr(instance, "constraint_message") and instance.constraint_field:
+            name, message = instance.constraint_field, instance.constraint_message()
+        elif section is DISCUSSIONS:
+            name, message = "meeting_date", "The case is already on this meeting's agenda."
+        else:
+            name = section.natural_key[0]
+            labels = " and ".join(
+                str(instance._meta.get_field(k).verbose_name) for k in section.natural_key
+            )
+            message = f"Another record of this case has the same {labels}."
+        record.errors.setdefault(name, []).append(f"{message} ({seen[key]})")
+
+    def responses(self, case: _Case, line: _Record, records, stored_pk, line_key) -> None:
+        stored = self.stored.records.get((RESPONSES.key, stored_pk), {}) if stored_pk else {}
+        seen: dict[tuple, str] = {}
+        for where, values in self.records(records, RESPONSES.key, line.where, case.located):
+            key = (*line_key, _key_value(values.get("assessed_on")))
+            existing = stored.get(key)
+            record = self.read(
+                RESPONSES.key,
+                values,
+                where,
+                existing,
+                patient=case.patient.instance,
+                line=line.instance,
+            )
+            if record is None:
+                continue
+            self._refuse_twice(RESPONSES, record, key, seen)
+            case.records[RESPONSES.key].append(record)
+
+    def discussions(self, case: _Case, records, stored_pk) -> None:
+        stored = self.stored.records.get((DISCUSSIONS.key, stored_pk), {}) if stored_pk else {}
+        seen: dict[tuple, str] = {}
+        patient = case.patient.instance
+        located = case.located
+        for where, values in self.records(records, DISCUSSIONS.key, located.where, located):
+            held_on = _key_value(values.get("meeting_date"))
+            day = _iso_date(held_on)
+            if day is None:
+                self.error(where, "meeting_date", "Enter the meeting date as YYYY-MM-DD.")
+                continue
+            existing = stored.get((held_on,))
+            meeting = existing.meeting if existing else self.meeting(patient.centre, day)
+            record = self.read(
+                DISCUSSIONS.key, values, where, existing, patient=patient, meeting=meeting
+            )
+            if record is None:
+                continue
+            self._refuse_twice(DISCUSSIONS, record, (held_on,), seen)
+            case.records[DISCUSSIONS.key].append(record)
+
+    def meeting(self, centre, day: date) -> BoardMeeting:
+        """The centre's board of that day; a new one (written with the import) if none."""
+        meeting = self.stored.meetings.get((centre.pk, day)) or self.new_meetings.get(
+            (centre.pk, day)
+        )
+        if meeting is None:
+            meeting = self.new_meetings[centre.pk, day] = BoardMeeting(centre=centre, held_on=day)
+        return meeting
+
+    def bounds(self, case: _Case, stored_pk) -> PatientBounds:
+        """The patient as this import leaves it: the stored records the file does not
+        mention, and the file's own."""
+        in_file = {id(r.instance) for records in case.records.values() for r in records}
+        final = [r.instance for records in case.records.values() for r in records]
+        if stored_pk:
+            final += [
+                record
+                for section in SECTIONS
+                for record in self.stored.records.get((section.key, stored_pk), {}).values()
+                if id(record) not in in_file
+            ] + [
+                record
+                for record in self.stored.records.get((RESPONSES.key, stored_pk), {}).values()
+                if id(record) not in in_file
+            ]
+        dates, deaths = [], []
+        for record in final:
+            if getattr(record, "vital_status", None) == VitalStatus.DEAD and record.death_date:
+                deaths.append((record if id(record) in in_file else record.pk, record.death_date))
+            if record.bounds_life():
+                dates += [
+                    day
+                    for name in record.event_date_fields
+                    if isinstance(day := getattr(record, name), date)
+                ]
+        patient = case.patient.instance
+        return PatientBounds(
+            birth_date=patient.birth_date if isinstance(patient.birth_date, date) else None,
+            mbc_diagnosis_date=patient.mbc_diagnosis_date
+            if isinstance(patient.mbc_diagnosis_date, date)
+            else None,
+            family_name=patient.family_name or "",
+            given_name=patient.given_name or "",
+            record_number=patient.record_number or "",
+            deaths=tuple(deaths),
+            earliest_record_date=min(dates, default=None),
+            latest_record_date=max(dates, default=None),
+        )
+
+    def validate(self, record: _Record, bounds: PatientBounds | None) -> None:
+        """The model's rules, as a form and the service would run them, for what changed."""
+        if record.changed:
+            record.instance.patient_bounds = bounds
+            try:
+                record.instance.full_clean(
+                    exclude=record.excluded, validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as error:
+                for name, message in _messages(error):
+                    record.errors.setdefault(name, []).append(message)
+        for name, messages in record.errors.items():
+            for message in dict.fromkeys(messages):
+                self.error(record.where, name, message)
+
+    # --- writing ---
+
+    def write(self) -> list[Patient]:
+        """Bulk inserts and updates per table, each row with its audit row; returns the
+        patients whose case changed."""
+        now = timezone.now()
+        token = current_api_token()
+        history = {
+            "default_user": self.user,
+            "default_change_reason": self.reason,
+            "custom_historical_attrs": {"history_api_token": token} if token else None,
+        }
+        touched = {}
+        for section in [PATIENTS, *SECTIONS, RESPONSES, DISCUSSIONS]:
+            if section is DISCUSSIONS and self.new_meetings:
+                bulk_create_with_history(list(self.new_meetings.values()), BoardMeeting, **history)
+            label = self.cleaners[section.key].label
+            new, changed, unchanged = [], [], 0
+            for case in self.cases:
+                records = [case.patient] if section is PATIENTS else case.records[section.key]
+                for record in records:
+                    if not record.changed:
+                        unchanged += 1
+                        continue
+                    # New records name their patient, line and meeting as objects:
+                    # bulk_create takes the ids those received when written before them.
+                    (changed if record.stored else new).append(record.instance)
+                    touched[id(case)] = case.patient.instance
+            if new:
+                bulk_create_with_history(new, section.model, **history)
+                self.result.created[label] += len(new)
+            if changed:
+                for instance in changed:
+                    instance.version += 1
+                    instance.updated_at = now
+                fields = [*self.cleaners[section.key].fields, "version", "updated_at"]
+                bulk_update_with_history(changed, section.model, fields, **history)
+                self.result.updated[label] += len(changed)
+            if unchanged:
+                self.result.unchanged[label] += unchanged
+        return list(touched.values())
+
+
+def import_cases(
+    located: list[Located], *, user, dry_run: bool, reason: str, progress=None
+) -> ImportResult:
+    """All or nothing: every case is checked; anything wrong, or a dry run, writes nothing.
+
+    `progress(done, total)` is called as the cases are checked.
+    """
+    result = ImportResult(dry_run=dry_run, cases=len(located))
+    if not access.is_data_manager(user):
+        result.errors.append(RecordError("file", "__all__", "Only data managers can import."))
+        return result
+    importer = _BulkImport(user=user, result=result, reason=reason)
+    with transaction.atomic():
+        importer.check(located, lock=not dry_run, progress=progress)
+        if not result.ok:
+            return result
+        if dry_run:
+            _count_as_written(importer)
+            return result
+        try:
+            with transaction.atomic():
+                patients = importer.write()
+                services.patient_summary_refresh(*patients)
+        except IntegrityError:
+            _locate_clash(importer, result)
+            transaction.set_rollback(True)
+    return result
+
+
+def _count_as_written(importer: _BulkImport) -> None:
+    """A dry run counts what the import would create, update and leave unchanged."""
+    result = importer.result
+    for section in [PATIENTS, *SECTIONS, RESPONSES, DISCUSSIONS]:
+        label = importer.cleaners[section.key].label
+        for case in importer.cases:
+            records = [case.patient] if section is PATIENTS else case.records[section.key]
+            for record in records:
+                counts = (
+                    (result.updated if record.stored else result.created)
+                    if record.changed
+                    else result.unchanged
+                )
+                counts[label] += 1
+
+
+def _locate_clash(importer: _BulkImport, result: ImportResult) -> None:
+    """Another writer committed a conflicting row after the checks: say which case."""
+    for counts in (result.created, result.updated, result.unchanged):
+        counts.clear()
+    new = {c.patient.instance.registry_id: c for c in importer.cases if not c.patient.stored}
+    taken = set(
+        Patient.objects.filter(registry_id__in=list(new)).values_list("registry_id", flat=True)
+    )
+    for registry_id in sorted(taken):
+        result.errors.append(
+            RecordError(
+                new[registry_id].located.where,
+                "registry_id",
+                "Someone else saved a patient with this registry ID at the same moment; "
+                "reload and try again.",
+            )
+        )
+    if not result.errors:
+        result.errors.append(
+            RecordError(
+                "file",
+                "__all__",
+                "Someone else saved a conflicting record at the same moment; nothing was "
+                "imported. Try again.",
+            )
+        )
