@@ -16,7 +16,7 @@ from .clinical import (
 )
 from .jobs import Job
 from .patients import Patient
-from .summary import PatientSummary
+from .summary import CrEpisodeSummary, LineSummary, PatientSummary
 
 __all__ = [
     "CLINICAL_RECORD_MODELS",
@@ -27,8 +27,10 @@ __all__ = [
     "Centre",
     "CentreMembership",
     "ClinicalRecord",
+    "CrEpisodeSummary",
     "FollowUp",
     "Job",
+    "LineSummary",
     "MetastaticSite",
     "Patient",
     "PatientSummary",
