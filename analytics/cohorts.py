@@ -4,7 +4,7 @@ Reads go through `registry.access` (the user's centres, archived patients left o
 the derived tables `registry.derived` maintains (one query per table), never through views.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -16,6 +16,7 @@ from registry.models import CrEpisodeSummary, LineSummary, Patient
 from registry.selectors import not_recorded_counts
 
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .filters import CohortFilter, CohortFilterSet
 
 # Read live from the patient row (a join, no derivation): an edit or a move shows at once.
 # The MBC diagnosis date comes last: the year and the age follow it in PATIENT_COLUMNS.
@@ -27,22 +28,6 @@ LIVE_COLUMNS = {
     "presentation": "presentation",
     "mbc_diagnosis_date": "mbc_diagnosis_date",
 }
-
-
-@dataclass(frozen=True)
-class CohortFilter:
-    """The filters every report, download, command and endpoint accepts."""
-
-    centres: tuple[str, ...] = ()
-    mbc_from: date | None = None
-    mbc_to: date | None = None
-    presentation: str = ""
-    subtype: str = ""
-
-    def as_dict(self) -> dict:
-        values = asdict(self)
-        values["centres"] = list(self.centres)
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
 @dataclass(frozen=True)
@@ -72,18 +57,7 @@ class Cohort:
 
 def cohort_patients(visible: QuerySet[Patient], filters: CohortFilter) -> QuerySet[Patient]:
     """The active patients of `visible` (a user's `access.patients`) that pass the filters."""
-    patients = visible.active()
-    if filters.centres:
-        patients = patients.filter(centre__code__in=filters.centres)
-    if filters.mbc_from:
-        patients = patients.filter(mbc_diagnosis_date__gte=filters.mbc_from)
-    if filters.mbc_to:
-        patients = patients.filter(mbc_diagnosis_date__lte=filters.mbc_to)
-    if filters.presentation:
-        patients = patients.filter(presentation=filters.presentation)
-    if filters.subtype:
-        patients = patients.filter(summary__subtype=filters.subtype)
-    return patients
+    return CohortFilterSet.apply(visible.active(), filters)
 
 
 def _sorted_rows(queryset: QuerySet, lookups: list[str], key_columns: int) -> list[tuple]:
