@@ -102,3 +102,15 @@ def test_the_wilson_interval_equals_scipys_to_the_last_bit(n):
     for k in range(n + 1):
         expected = binomtest(k, n).proportion_ci(method="wilson")
         assert wilson_interval(k, n) == (float(expected.low), float(expected.high))
+
+
+def test_a_rebuild_of_the_derived_rows_makes_a_new_result(client, analyst, cohort):
+    client.force_login(analyst)
+    url = reverse("analytics:download", args=["cr", "json"])
+    client.get(url)
+    older = ReportResult.objects.get()
+
+    call_command("rebuild_derived")
+    client.get(url)
+
+    assert ReportResult.objects.get().data_version != older.data_version
