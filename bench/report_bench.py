@@ -166,7 +166,8 @@ def clone_to(n_patients: int, batch_copies: int = 10) -> None:
             LineSummary,
         )
     ]
-    copy = Patient.objects.filter(registry_id__startswith="B").count() // len(templates)
+    last = Patient.objects.filter(registry_id__startswith="B").order_by("-registry_id").first()
+    copy = int(last.registry_id[1:6]) if last else 0
     while (remaining := n_patients - Patient.objects.count()) > 0:
         made = []  # (the original's pk, its copy)
         for _ in range(batch_copies):

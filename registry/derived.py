@@ -1,10 +1,11 @@
 """The derived tables (patient, CR episode and line summaries): refreshed, rebuilt, checked.
 
 `services.patient_summary_refresh` calls `refresh` in every write's transaction; a few
-queries for any number of patients: the patients' records (`selectors.patient_data`),
-then a delete and a bulk insert per table. `rebuild` redoes every patient in batches
-(after a bulk load or a change of a derivation rule) and `drifted` compares the stored
-rows with a fresh derivation, so the tables never drift silently
+queries for any number of patients: a lock on the patients' rows, their records
+(`selectors.patient_data`), then a delete and a bulk insert per table. `rebuild` redoes
+every patient in batches (after a bulk load or a change of a derivation rule) and
+`drifted` compares the stored rows with a fresh derivation, so the tables never drift
+silently
 (docs/decisions/0013-derived-analysis-tables.md).
 """
 
@@ -105,8 +106,13 @@ def _write(patients, rows: DerivedRows) -> None:
 
 def refresh(patient_ids: Iterable[int]) -> None:
     """Recompute the derived rows of these patients, in the caller's transaction."""
-    patients = Patient.objects.filter(pk__in=list(patient_ids))
+    ids = list(patient_ids)
+    patients = Patient.objects.filter(pk__in=ids)
     with transaction.atomic(savepoint=False):  # the write's own transaction, if it has one
+        # Two writes to one patient's records refresh one after the other: the second then
+        # reads the first's committed records and replaces its rows (PostgreSQL row locks,
+        # taken in key order; SQLite has one writer at a time).
+        list(patients.select_for_update().order_by("pk").values_list("pk", flat=True))
         _write(patients, derive(patients))
 
 
