@@ -5,8 +5,7 @@ queries for any number of patients: a lock on the patients' rows, their records
 (`selectors.patient_data`), then a delete and a bulk insert per table. `rebuild` redoes
 every patient in batches (after a bulk load or a change of a derivation rule) and
 `drifted` compares the stored rows with a fresh derivation, so the tables never drift
-silently
-(docs/decisions/0013-derived-analysis-tables.md).
+silently (docs/decisions/0013-derived-analysis-tables.md).
 """
 
 from collections.abc import Iterable, Iterator
