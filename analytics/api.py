@@ -10,7 +10,7 @@ from registry import access
 
 from .catalogue import REPORTS
 from .computed import computed_report
-from .forms import CohortFilterForm
+from .filters import CohortFilterSet
 
 FILTERS = [
     OpenApiParameter("centre", str, many=True, description="Centre code; repeatable."),
@@ -31,10 +31,13 @@ class ReportView(APIView):
             raise PermissionDenied("Reports are for analysts and auditors.")
         if report not in REPORTS:
             raise NotFound(f"No report '{report}'; use one of {', '.join(REPORTS)}.")
-        form = CohortFilterForm(request.query_params, user=request.user)
-        if not form.is_valid():
-            raise ValidationError(form.errors)
+        filters = CohortFilterSet(request.query_params, user=request.user)
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
         computed = computed_report(
-            request.user, REPORTS[report], form.cohort_filter(), by_centre=form.compare_centres
+            request.user,
+            REPORTS[report],
+            filters.cohort_filter(),
+            by_centre=filters.compare_centres,
         )
         return Response(computed.result)

@@ -6,9 +6,10 @@ across them, from the same analysis dataset (lifelines through `survival.log_ran
 
 import pandas as pd
 
+from registry.domain.analysis import OPD_INCLUDED
+
 from . import survival
 from .cohorts import Cohort
-from .variables import OPD_INCLUDED
 
 # report -> (the patients the endpoint is estimated on, duration column, event column)
 ENDPOINTS = {

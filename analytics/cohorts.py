@@ -1,36 +1,33 @@
 """Which patients a report is computed from, and their analysis datasets as DataFrames.
 
 Reads go through `registry.access` (the user's centres, archived patients left out) and
-`registry.selectors.patient_data` (one query per record table), never through views.
+the derived tables `registry.derived` maintains (one query per table), never through views.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 from django.db.models import QuerySet
 
-from registry.models import Patient
-from registry.selectors import not_recorded_counts, patient_data
+from registry.derived import EPISODE_FIELDS, LINE_FIELDS, PATIENT_FIELDS
+from registry.domain.dates import age_in_completed_years
+from registry.models import CrEpisodeSummary, LineSummary, Patient
+from registry.selectors import not_recorded_counts
 
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
-from .variables import PatientFacts, episode_variables, line_variables, patient_variables
+from .filters import CohortFilter, CohortFilterSet
 
-
-@dataclass(frozen=True)
-class CohortFilter:
-    """The filters every report, download, command and endpoint accepts."""
-
-    centres: tuple[str, ...] = ()
-    mbc_from: date | None = None
-    mbc_to: date | None = None
-    presentation: str = ""
-    subtype: str = ""
-
-    def as_dict(self) -> dict:
-        values = asdict(self)
-        values["centres"] = list(self.centres)
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+# Read live from the patient row (a join, no derivation): an edit or a move shows at once.
+# The MBC diagnosis date comes last: the year and the age follow it in PATIENT_COLUMNS.
+LIVE_COLUMNS = {
+    "registry_id": "registry_id",
+    "centre": "centre__code",
+    "sex": "sex",
+    "histology": "histology",
+    "presentation": "presentation",
+    "mbc_diagnosis_date": "mbc_diagnosis_date",
+}
 
 
 @dataclass(frozen=True)
@@ -60,34 +57,48 @@ class Cohort:
 
 def cohort_patients(visible: QuerySet[Patient], filters: CohortFilter) -> QuerySet[Patient]:
     """The active patients of `visible` (a user's `access.patients`) that pass the filters."""
-    patients = visible.active()
-    if filters.centres:
-        patients = patients.filter(centre__code__in=filters.centres)
-    if filters.mbc_from:
-        patients = patients.filter(mbc_diagnosis_date__gte=filters.mbc_from)
-    if filters.mbc_to:
-        patients = patients.filter(mbc_diagnosis_date__lte=filters.mbc_to)
-    if filters.presentation:
-        patients = patients.filter(presentation=filters.presentation)
-    if filters.subtype:
-        patients = patients.filter(summary__subtype=filters.subtype)
-    return patients
+    return CohortFilterSet.apply(visible.active(), filters)
+
+
+def _sorted_rows(queryset: QuerySet, lookups: list[str], key_columns: int) -> list[tuple]:
+    """The rows, ordered as Python orders the registry IDs (then the row number)."""
+    return sorted(queryset.values_list(*lookups), key=lambda row: row[:key_columns])
+
+
+def _patient_rows(patients: QuerySet[Patient]) -> list[tuple]:
+    """One tuple per patient in PATIENT_COLUMNS order: the live patient row and its summary."""
+    derived = [f"summary__{PATIENT_FIELDS[c]}" for c in PATIENT_COLUMNS if c in PATIENT_FIELDS]
+    rows = _sorted_rows(patients, [*LIVE_COLUMNS.values(), "birth_date", *derived], 1)
+    live = len(LIVE_COLUMNS)
+    return [
+        (
+            *row[:live],
+            row[live - 1].year,
+            age_in_completed_years(row[live], row[live - 1]),
+            *row[live + 1 :],
+        )
+        for row in rows
+    ]
 
 
 def build_cohort(visible: QuerySet[Patient], filters: CohortFilter) -> Cohort:
-    """Analysis datasets of the filtered patients; `visible` is what the caller may see."""
+    """Analysis datasets of the filtered patients; `visible` is what the caller may see.
+
+    One query per derived table (`registry.derived`), read straight into the frames.
+    """
     patients = cohort_patients(visible, filters)
-    facts = {
-        pk: PatientFacts(registry_id, centre, sex, birth, histology)
-        for pk, registry_id, centre, sex, birth, histology in patients.values_list(
-            "pk", "registry_id", "centre__code", "sex", "birth_date", "histology"
-        )
-    }
-    data = patient_data(patients)
-    ordered = sorted(facts, key=lambda pk: facts[pk].registry_id)
-    patient_rows = [patient_variables(facts[pk], data[pk]) for pk in ordered]
-    episode_rows = [row for pk in ordered for row in episode_variables(facts[pk], data[pk])]
-    line_rows = [row for pk in ordered for row in line_variables(facts[pk], data[pk])]
+    selected = patients.values("pk")
+    patient_rows = _patient_rows(patients)
+    episode_rows = _sorted_rows(
+        CrEpisodeSummary.objects.filter(patient__in=selected),
+        ["patient__registry_id", "patient__centre__code", *EPISODE_FIELDS],
+        3,
+    )
+    line_rows = _sorted_rows(
+        LineSummary.objects.filter(patient__in=selected),
+        ["patient__registry_id", "patient__centre__code", *LINE_FIELDS],
+        3,
+    )
     return Cohort(
         filters=filters,
         patients=pd.DataFrame(patient_rows, columns=list(PATIENT_COLUMNS)),

@@ -1,10 +1,10 @@
 """The data dictionary of the analysis datasets: every column, in order, with its meaning.
 
 Downloads, docs/analytics.md and the frames' columns come from here; a test checks that
-`variables.py` produces exactly these columns.
+the patient row and the derived tables (`registry.domain.analysis`) give exactly these.
 """
 
-SITES = "bone, liver, lung, pleura, brain, distant_nodes, skin_soft_tissue, peritoneum, other"
+from registry.domain.analysis import SITE_CATEGORIES
 
 PATIENT_COLUMNS = {
     "registry_id": "Pseudonymous registry ID",
@@ -23,7 +23,7 @@ PATIENT_COLUMNS = {
     "MBC diagnosis",
     **{
         f"site_{c}_at_mbc_diagnosis": f"{c} metastasis detected on or before the MBC diagnosis"
-        for c in SITES.split(", ")
+        for c in SITE_CATEGORIES
     },
     "lines_received": "Number of systemic treatment lines for metastatic disease",
     "evaluable_for_response": "At least one RECIST response assessment",

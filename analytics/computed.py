@@ -1,10 +1,11 @@
-"""One computed result per (report, filters, user's centres, registry data version).
+"""One computed result per (report, filters, centres seen, registry data version).
 
-A report page, its figures and its downloads ask for the same result; the first request
-computes it and the others take it from the cache, so a page with three figures builds
-its cohort once, not four times, and a figure can never disagree with the table above
-it. The data version is cheap (the newest row of each history table): any write,
-archive or move makes a new one, so a cached result is never stale.
+A report page, its figures, its downloads, the API and the `report` command ask for the
+same result; the first request computes it and stores it in the database
+(`ReportResult`), so every gunicorn worker and every process takes that one result: a
+page with three figures builds its cohort once, and a figure can never disagree with the
+table above it. The data version is cheap (the newest row of each history table): any
+write, archive or move makes a new one, so a stored result is never stale.
 """
 
 import hashlib
@@ -12,17 +13,16 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.cache import cache
-from django.db.models import Max
+from django.db import connection
+from django.db.models import QuerySet
 
 from registry import access
-from registry.models import PATIENT_RECORD_MODELS, Centre, Patient
+from registry.models import PATIENT_RECORD_MODELS, Centre, Patient, PatientSummary
 
 from .catalogue import ReportSpec
 from .centres import centre_comparison
 from .cohorts import Cohort, CohortFilter, build_cohort
-
-CACHE_SECONDS = 15 * 60
+from .models import ReportResult
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,29 @@ class ComputedReport:
 
 
 def data_version() -> str:
-    """The newest history row of every table a report reads, as one short string."""
+    """The newest history row of every table a report reads, as one digest: one query.
+
+    Each table's newest history id and date is a scalar subquery built by the ORM; any
+    write, archive or move adds a history row, so it changes the version.
+    """
     newest = [
-        model.history.aggregate(id=Max("history_id"), at=Max("history_date"))
+        model.history.order_by(f"-{column}").values(column)[:1]
         for model in (Patient, Centre, *PATIENT_RECORD_MODELS)
+        for column in ("history_id", "history_date")
     ]
-    return json.dumps(newest, default=str)
+    # A rebuild of the derived rows (after a rule change) writes no history: their newest
+    # refresh time makes it a new version too.
+    newest.append(PatientSummary.objects.order_by("-refreshed_at").values("refreshed_at")[:1])
+    parts, params = [], []
+    for queryset in newest:
+        sql, sql_params = queryset.query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        # Only ORM-compiled subqueries and their parameters are joined here.
+        cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608
+        newest_rows = cursor.fetchone()
+    return hashlib.sha256(json.dumps(newest_rows, default=str).encode()).hexdigest()
 
 
 def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:
@@ -48,15 +65,50 @@ def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:
     return result
 
 
+def computed_result(
+    spec: ReportSpec,
+    filters: CohortFilter,
+    *,
+    by_centre: bool,
+    visible: QuerySet[Patient],
+    centre_ids: list[int],
+) -> ComputedReport:
+    """The stored result for these arguments, computed and stored first if there is none.
+
+    `visible` are the patients the caller may see, `centre_ids` the centres they see (part
+    of the key: two callers who see the same centres share results). The result is kept
+    as JSON, as every download and API answer gives it, so the first caller and the
+    later ones get exactly the same values.
+    """
+    version = data_version()
+    key_parts = [spec.name, filters.as_dict(), by_centre, sorted(centre_ids), version]
+    key = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
+    stored = ReportResult.objects.filter(key=key).values_list("result", "data_cutoff").first()
+    if stored is not None:
+        return ComputedReport(*stored)
+    cohort = build_cohort(visible, filters)
+    result = json.loads(
+        json.dumps(report_result(spec, cohort, by_centre=by_centre), allow_nan=False)
+    )
+    # Two processes may compute the same result at once: the first row stored is kept.
+    ReportResult.objects.bulk_create(
+        [
+            ReportResult(
+                key=key, data_version=version, result=result, data_cutoff=cohort.data_cutoff
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    ReportResult.objects.exclude(data_version=version).delete()
+    return ComputedReport(result, cohort.data_cutoff)
+
+
 def computed_report(user, spec: ReportSpec, filters: CohortFilter, *, by_centre: bool):
-    centres = list(access.visible_centres(user).order_by("pk").values_list("pk", flat=True))
-    key_parts = [spec.name, filters.as_dict(), by_centre, centres, data_version()]
-    key = "report:" + hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
-    computed = cache.get(key)
-    if computed is None:
-        cohort = build_cohort(access.patients(user), filters)
-        computed = ComputedReport(
-            report_result(spec, cohort, by_centre=by_centre), cohort.data_cutoff
-        )
-        cache.set(key, computed, CACHE_SECONDS)
-    return computed
+    """The result as `user` may see it (their centres and patients)."""
+    return computed_result(
+        spec,
+        filters,
+        by_centre=by_centre,
+        visible=access.patients(user),
+        centre_ids=list(access.visible_centres(user).values_list("pk", flat=True)),
+    )

@@ -16,9 +16,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
-from lifelines.exceptions import ConvergenceError
-from lifelines.statistics import multivariate_logrank_test
 
 TOLERANCE = 1e-9
 Z95 = 1.959963984540054
@@ -154,6 +151,10 @@ class _Fit:
 
 
 def _fit(times: np.ndarray, observed: np.ndarray) -> _Fit:
+    # lifelines (and scipy under it) is imported when a curve is fitted, not at start-up:
+    # a report taken from its stored result, and every command and page, start without it.
+    from lifelines import KaplanMeierFitter
+
     kmf = KaplanMeierFitter(alpha=0.05).fit(times, observed)
     table = kmf.event_table
     d = table["observed"].to_numpy(dtype=float)
@@ -332,6 +333,8 @@ def log_rank(durations, events, groups) -> LogRankResult:
     labels = np.asarray(groups)
     if np.unique(labels).size < 2:
         raise ValueError("A log-rank test needs at least two groups.")
+    from lifelines.statistics import multivariate_logrank_test
+
     result = multivariate_logrank_test(times, labels, observed)
     return LogRankResult(
         chi_square=float(result.test_statistic),
@@ -342,6 +345,9 @@ def log_rank(durations, events, groups) -> LogRankResult:
 
 def hazard_ratio(durations, events, in_group) -> HazardRatio | None:
     """Cox model (Efron ties) of one group against the rest; None if it cannot be fitted."""
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
     times, observed = _validated(durations, events)
     member = np.asarray(in_group, dtype=bool)
     if not (observed & member).any() or not (observed & ~member).any():

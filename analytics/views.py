@@ -14,7 +14,7 @@ from .catalogue import REPORTS, ReportSpec
 from .cohorts import build_cohort
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
 from .computed import ComputedReport, computed_report
-from .forms import CohortFilterForm
+from .filters import CohortFilterSet
 from .tables import report_tables
 
 DATASETS = {"patients": PATIENT_COLUMNS, "episodes": EPISODE_COLUMNS, "lines": LINE_COLUMNS}
@@ -32,16 +32,21 @@ class ReportAccessMixin:
         except KeyError:
             raise Http404("No such report.") from None
 
-    def filter_form(self) -> CohortFilterForm:
+    def cohort_filters(self) -> CohortFilterSet:
         # Always bound: an empty query is a valid one, the user's whole visible cohort.
-        return CohortFilterForm(self.request.GET, user=self.request.user)
+        return CohortFilterSet(self.request.GET, user=self.request.user)
 
-    def invalid(self, form) -> HttpResponse:
-        return render(self.request, "analytics/invalid_filters.html", {"form": form}, status=400)
+    def invalid(self, filters) -> HttpResponse:
+        return render(
+            self.request, "analytics/invalid_filters.html", {"form": filters.form}, status=400
+        )
 
-    def computed(self, form) -> ComputedReport:
+    def computed(self, filters) -> ComputedReport:
         return computed_report(
-            self.request.user, self.spec(), form.cohort_filter(), by_centre=form.compare_centres
+            self.request.user,
+            self.spec(),
+            filters.cohort_filter(),
+            by_centre=filters.compare_centres,
         )
 
 
@@ -53,21 +58,21 @@ class ReportIndexView(ReportAccessMixin, View):
 class ReportView(ReportAccessMixin, View):
     def get(self, request, report):
         spec = self.spec()
-        form = self.filter_form()
-        if not form.is_valid():
+        filters = self.cohort_filters()
+        if not filters.is_valid():
             return render(
                 request,
                 f"analytics/{spec.name}.html",
-                {"spec": spec, "form": form, "report": None},
+                {"spec": spec, "form": filters.form, "report": None},
                 status=400,
             )
-        result = self.computed(form).result
+        result = self.computed(filters).result
         return render(
             request,
             f"analytics/{spec.name}.html",
             {
                 "spec": spec,
-                "form": form,
+                "form": filters.form,
                 "report": result,
                 "matches": result["meta"]["selection"]["patients_selected"] > 0,
                 "overall": result["overall"],
@@ -87,10 +92,10 @@ def _attachment(content: bytes, fmt: str, stem: str) -> HttpResponse:
 class ReportDownloadView(ReportAccessMixin, View):
     def get(self, request, report, fmt):
         spec = self.spec()
-        form = self.filter_form()
-        if not form.is_valid():
-            return self.invalid(form)
-        result = self.computed(form).result
+        filters = self.cohort_filters()
+        if not filters.is_valid():
+            return self.invalid(filters)
+        result = self.computed(filters).result
         if fmt == "json":
             return _attachment(downloads.json_bytes(result), fmt, f"{spec.name}-report")
         tables = report_tables(result)
@@ -107,10 +112,10 @@ class DatasetDownloadView(ReportAccessMixin, View):
     def get(self, request, dataset, fmt):
         if dataset not in DATASETS:
             raise Http404("No such dataset.")
-        form = self.filter_form()
-        if not form.is_valid():
-            return self.invalid(form)
-        cohort = build_cohort(access.patients(request.user), form.cohort_filter())
+        filters = self.cohort_filters()
+        if not filters.is_valid():
+            return self.invalid(filters)
+        cohort = build_cohort(access.patients(request.user), filters.cohort_filter())
         frame = getattr(cohort, dataset)
         if fmt == "csv":
             return _attachment(spreadsheets.csv_bytes(frame), fmt, f"mbc-{dataset}")
@@ -127,10 +132,10 @@ class PlotView(ReportAccessMixin, View):
         spec = self.spec()
         if plot not in spec.plots:
             raise Http404("No such plot.")
-        form = self.filter_form()
-        if not form.is_valid():
-            return self.invalid(form)
-        computed = self.computed(form)
+        filters = self.cohort_filters()
+        if not filters.is_valid():
+            return self.invalid(filters)
+        computed = self.computed(filters)
         content = plots.render(
             spec.plots[plot], computed.result, data_cutoff=computed.data_cutoff, fmt=fmt
         )

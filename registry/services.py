@@ -14,19 +14,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from . import access
-from .domain.oligoprogression import first_locoregional_opd
-from .domain.plausibility import course_warnings
-from .domain.response import cr_episodes, first_cr_date
+from . import access, derived
 from .models import (
     ApiToken,
     BoardAttendance,
     BoardMeeting,
     Centre,
     Patient,
-    PatientSummary,
 )
-from .selectors import patient_bounds, patient_data
+from .selectors import patient_bounds
 
 REGISTRY_ID_PREFIX = "MBC-"
 REGISTRY_ID_DIGITS = 6
@@ -300,40 +296,16 @@ def board_meeting_save(
 
 
 def patient_summary_refresh(*patients: Patient) -> None:
-    """Recompute the derived facts of these patients (same transaction as the write)."""
-    ids = [p.pk for p in patients]
-    data = patient_data(Patient.objects.filter(pk__in=ids))
-    for pk, item in data.items():
-        episodes = cr_episodes(item.course)
-        PatientSummary.objects.update_or_create(
-            patient_id=pk,
-            defaults={
-                "subtype": item.subtype.value,
-                "cr_episode_count": len(episodes),
-                "first_cr_date": first_cr_date(episodes),
-                "first_locoregional_opd_date": first_locoregional_opd(item.course),
-                "line_count": len(item.course.lines),
-                "last_contact": item.course.last_contact,
-                "status_at_last_contact": item.course.last_contact_status,
-                "warning_count": len(
-                    course_warnings(
-                        item.course,
-                        primary_diagnosis=item.primary_diagnosis,
-                        receptors=list(item.receptors),
-                        birth_date=item.birth_date,
-                    )
-                ),
-            },
-        )
+    """Recompute the derived rows of these patients (same transaction as the write).
+
+    Set-wise, a few queries for any number of patients (`registry.derived.refresh`).
+    """
+    derived.refresh(p.pk for p in patients)
 
 
-def patient_summaries_refresh_all(batch_size: int = 500) -> int:
-    """Rebuild every summary (after a bulk load or a change of a derivation rule)."""
-    ids = list(Patient.objects.values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        with transaction.atomic():
-            patient_summary_refresh(*Patient.objects.filter(pk__in=ids[start : start + batch_size]))
-    return len(ids)
+def patient_summaries_refresh_all(batch_size: int = derived.BATCH_SIZE) -> int:
+    """Rebuild every derived row (after a bulk load or a change of a derivation rule)."""
+    return derived.rebuild(batch_size)
 
 
 def api_token_issue(*, user, for_user, purpose: str) -> tuple[ApiToken, str]:

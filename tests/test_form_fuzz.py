@@ -125,4 +125,4 @@ def test_hostile_query_values_are_refused_never_crash(client, auditor, case_a):
                 for value in HOSTILE:
                     response = client.get(url, {parameter: value})
                     assert response.status_code in (200, 400, 404), (url, parameter, value)
-    assert {"PatientFilterForm", "CohortFilterForm"} <= {f.__name__ for f in fuzzed_forms}
+    assert {"PatientFilterForm", "CohortFilterSetForm"} <= {f.__name__ for f in fuzzed_forms}

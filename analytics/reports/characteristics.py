@@ -3,7 +3,7 @@
 import pandas as pd
 
 from analytics.cohorts import Cohort
-from analytics.variables import SITE_CATEGORIES
+from registry.domain.analysis import SITE_CATEGORIES
 from registry.models.vocabularies import Histology
 
 from .common import count, counts_by, describe, meta

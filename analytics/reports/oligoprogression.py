@@ -4,7 +4,7 @@ import pandas as pd
 
 from analytics import survival
 from analytics.cohorts import Cohort
-from analytics.variables import OPD_INCLUDED, PROCEDURES
+from registry.domain.analysis import OPD_INCLUDED, PROCEDURES
 from registry.domain.oligoprogression import OpdExclusion
 from registry.domain.regimens import ANTI_HER2_INDUCTION_MONTHS, ANTI_HER2_NO_MAINTENANCE_DATE
 

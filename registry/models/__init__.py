@@ -23,7 +23,7 @@ from .kinds import (
     RecordKind,
 )
 from .patients import Patient
-from .summary import PatientSummary
+from .summary import CrEpisodeSummary, LineSummary, PatientSummary
 
 __all__ = [
     "CLINICAL_RECORD_MODELS",
@@ -38,8 +38,10 @@ __all__ = [
     "Centre",
     "CentreMembership",
     "ClinicalRecord",
+    "CrEpisodeSummary",
     "FollowUp",
     "Job",
+    "LineSummary",
     "MetastaticSite",
     "Patient",
     "PatientSummary",

@@ -1,36 +1,36 @@
-"""Derived analysis variables of one patient, pure Python.
+"""The derived analysis facts of one patient, per patient, per CR episode and per line.
 
-Every column of the analysis datasets is computed here from `registry.domain`, the same
-derivations the case page shows; docs/analytics.md lists the columns.
+One implementation for every reader: `registry.derived` stores them in the derived tables
+in each write's transaction and checks the stored rows against them; the reports read
+the stored rows. What the patient row itself holds (registry ID, centre, sex, histology,
+presentation, MBC diagnosis date, age) is read live at report time, not derived here.
+docs/analytics.md lists the columns; docs/decisions/0014-derived-analysis-tables.md says why.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from registry.domain import biology
-from registry.domain.dates import DAYS_PER_MONTH, age_in_completed_years
-from registry.domain.oligoprogression import OpdExclusion, opd_case
-from registry.domain.regimens import regimen_group_at
-from registry.domain.response import cr_episodes, first_cr_date, had_local_approach
-from registry.selectors import PatientData
+from . import biology
+from .course import PatientCourse
+from .dates import DAYS_PER_MONTH
+from .oligoprogression import OpdExclusion, opd_case
+from .regimens import regimen_group_at
+from .response import CrEpisode, cr_episodes, first_cr_date, had_local_approach
 
-from .columns import SITES
-
-SITE_CATEGORIES = tuple(SITES.split(", "))
+SITE_CATEGORIES = (
+    "bone",
+    "liver",
+    "lung",
+    "pleura",
+    "brain",
+    "distant_nodes",
+    "skin_soft_tissue",
+    "peritoneum",
+    "other",
+)
 PROCEDURES = ("lumpectomy", "mastectomy", "sentinel_node_biopsy", "axillary_dissection")
 PRE_OPD_PFS_THRESHOLD_MONTHS = 12
 OPD_INCLUDED = "included"
-
-
-@dataclass(frozen=True)
-class PatientFacts:
-    """Recorded facts that are not part of the clinical course."""
-
-    registry_id: str
-    centre: str
-    sex: str
-    birth_date: date
-    histology: str
 
 
 def months(days: int | None) -> float | None:
@@ -42,27 +42,39 @@ def subtype_group(subtype: biology.Subtype) -> str:
     return "HER2+" if subtype.is_her2_positive else subtype.value
 
 
-def patient_variables(facts: PatientFacts, data: PatientData) -> dict:
-    course = data.course
-    reference = data.reference_receptors
-    subtype = data.subtype
+@dataclass(frozen=True)
+class DerivedFacts:
+    """One patient's rows of the three derived tables (column name -> value)."""
+
+    patient: dict
+    episodes: list[dict]
+    lines: list[dict]
+
+
+def derived_facts(course: PatientCourse, receptors: Sequence[biology.Receptors]) -> DerivedFacts:
+    """Every derived row of one patient, with the CR episodes split once."""
     episodes = cr_episodes(course)
+    return DerivedFacts(
+        patient=patient_facts(course, receptors, episodes),
+        episodes=episode_facts(course, episodes),
+        lines=line_facts(course, episodes),
+    )
+
+
+def patient_facts(
+    course: PatientCourse, receptors: Sequence[biology.Receptors], episodes: list[CrEpisode]
+) -> dict:
+    """The per-patient columns derived from the course and the receptor assessments."""
+    reference = biology.reference_assessment(receptors, course.mbc_diagnosis)
+    subtype = biology.patient_subtype(receptors, course.mbc_diagnosis)
     first_cr = first_cr_date(episodes)
     first_episode = min(episodes, key=lambda e: e.first_cr_on) if episodes else None
     cr_duration = first_episode.duration(course) if first_episode else None
     diagnosis = course.mbc_diagnosis
-    sites_at_diagnosis = sorted({s.category for s in course.sites if s.detected_on <= diagnosis})
+    sites_at_diagnosis = {s.category for s in course.sites if s.detected_on <= diagnosis}
     last_contact = course.last_contact
     death = course.death_date
-    row = {
-        "registry_id": facts.registry_id,
-        "centre": facts.centre,
-        "sex": facts.sex,
-        "histology": facts.histology,
-        "presentation": course.presentation,
-        "mbc_diagnosis_date": diagnosis,
-        "mbc_diagnosis_year": diagnosis.year,
-        "age_at_mbc_diagnosis": age_in_completed_years(facts.birth_date, diagnosis),
+    return {
         "hr_status": biology.hr_status(reference.er_percent, reference.pr_percent).value
         if reference
         else biology.HrStatus.UNKNOWN.value,
@@ -97,19 +109,20 @@ def patient_variables(facts: PatientFacts, data: PatientData) -> dict:
         else None,
         # Reverse Kaplan-Meier: being alive at last contact is the event, death censors.
         "alive_at_last_contact": death is None,
+        **_opd_facts(course),
     }
-    row.update(_opd_variables(course))
-    return row
 
 
-def _opd_variables(course) -> dict:
+def _opd_facts(course: PatientCourse) -> dict:
+    """The OPD columns; a patient without a locoregional OPD has them all empty."""
     opd = opd_case(course)
     if opd is None:
-        selection = OpdExclusion.NO_LOCOREGIONAL_OPD.value
-    else:
-        selection = opd.exclusion.value if opd.exclusion else OPD_INCLUDED
-    if opd is None:
-        return {"opd_selection": selection, "in_opd_cohort": False, "opd_date": None}
+        return {
+            **dict.fromkeys(OPD_COLUMNS),
+            "opd_selection": OpdExclusion.NO_LOCOREGIONAL_OPD.value,
+            "in_opd_cohort": False,
+        }
+    selection = opd.exclusion.value if opd.exclusion else OPD_INCLUDED
     pre_opd = opd.pre_opd_pfs
     pre_opd_months = months(pre_opd.days) if pre_opd else None
     post_surgery = opd.post_surgery_pfs(course)
@@ -138,16 +151,32 @@ def _opd_variables(course) -> dict:
     }
 
 
-def episode_variables(facts: PatientFacts, data: PatientData) -> list[dict]:
-    """One row per CR episode (Galli 2017 counts 'cases' of CR)."""
-    course = data.course
+OPD_COLUMNS = (
+    "opd_selection",
+    "in_opd_cohort",
+    "opd_date",
+    "line_at_opd",
+    "regimen_at_opd",
+    "regimen_group_at_opd",
+    "pre_opd_pfs_months",
+    "pre_opd_pfs_group",
+    "opd_surgery_date",
+    "opd_to_surgery_months",
+    *(f"opd_surgery_{p}" for p in PROCEDURES),
+    "line_continued_after_surgery",
+    "ps_pfs_months",
+    "ps_pfs_event",
+    "follow_up_from_opd_months",
+)
+
+
+def episode_facts(course: PatientCourse, episodes: list[CrEpisode]) -> list[dict]:
+    """One row per CR episode, numbered by date (Galli 2017 counts 'cases' of CR)."""
     rows = []
-    for number, episode in enumerate(sorted(cr_episodes(course), key=lambda e: e.first_cr_on), 1):
+    for number, episode in enumerate(sorted(episodes, key=lambda e: e.first_cr_on), 1):
         duration = episode.duration(course)
         rows.append(
             {
-                "registry_id": facts.registry_id,
-                "centre": facts.centre,
                 "episode": number,
                 "first_cr_date": episode.first_cr_on,
                 "line": episode.line_number,
@@ -161,15 +190,12 @@ def episode_variables(facts: PatientFacts, data: PatientData) -> list[dict]:
     return rows
 
 
-def line_variables(facts: PatientFacts, data: PatientData) -> list[dict]:
+def line_facts(course: PatientCourse, episodes: list[CrEpisode]) -> list[dict]:
     """One row per treatment line: evaluable on it, and a CR episode belonging to it."""
-    course = data.course
     assessed = {r.line_number for r in course.responses}
-    cr_lines = {e.line_number for e in cr_episodes(course)}
+    cr_lines = {e.line_number for e in episodes}
     return [
         {
-            "registry_id": facts.registry_id,
-            "centre": facts.centre,
             "line": line.number,
             "regimen": line.regimen,
             "evaluable": line.number in assessed,

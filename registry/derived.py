@@ -1,0 +1,168 @@
+"""The derived tables (patient, CR episode and line summaries): refreshed, rebuilt, checked.
+
+`services.patient_summary_refresh` calls `refresh` in every write's transaction; a few
+queries for any number of patients: a lock on the patients' rows, their records
+(`selectors.patient_data`), then a delete and a bulk insert per table. `rebuild` redoes
+every patient in batches (after a bulk load or a change of a derivation rule) and
+`drifted` compares the stored rows with a fresh derivation, so the tables never drift
+silently (docs/decisions/0014-derived-analysis-tables.md).
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from .domain.analysis import derived_facts
+from .domain.plausibility import course_warnings
+from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary
+from .selectors import PatientData, patient_data
+
+# Analysis column -> PatientSummary field, where the patient list named the field first.
+RENAMED = {
+    "cr_episodes": "cr_episode_count",
+    "lines_received": "line_count",
+    "last_contact_date": "last_contact",
+    "opd_date": "first_locoregional_opd_date",
+}
+SUMMARY_ONLY = ("warning_count",)  # kept for the patient list, not an analysis column
+EPISODE_FIELDS = (
+    "episode",
+    "first_cr_date",
+    "line",
+    "during_maintenance",
+    "ended_on",
+    "ended_by",
+    "duration_months",
+    "progression_or_death",
+)
+LINE_FIELDS = ("line", "regimen", "evaluable", "cr")
+BATCH_SIZE = 2000
+
+
+def _patient_columns() -> dict[str, str]:
+    """Every derived per-patient column and its PatientSummary field, in field order."""
+    skipped = {"patient", "refreshed_at", *SUMMARY_ONLY}
+    fields = [f.name for f in PatientSummary._meta.concrete_fields if f.name not in skipped]
+    columns = {field: column for column, field in RENAMED.items()}
+    return {columns.get(field, field): field for field in fields}
+
+
+PATIENT_FIELDS = _patient_columns()
+
+
+@dataclass(frozen=True)
+class DerivedRows:
+    """The three tables' rows of some patients, as field -> value mappings."""
+
+    patients: dict[int, dict]
+    episodes: dict[int, list[dict]]
+    lines: dict[int, list[dict]]
+
+
+def _summary_fields(item: PatientData, facts: dict) -> dict:
+    row = {field: facts[column] for column, field in PATIENT_FIELDS.items()}
+    row["warning_count"] = len(
+        course_warnings(
+            item.course,
+            primary_diagnosis=item.primary_diagnosis,
+            receptors=list(item.receptors),
+            birth_date=item.birth_date,
+        )
+    )
+    return row
+
+
+def derive(patients) -> DerivedRows:
+    """A fresh derivation of the patients of a queryset (one query per record table)."""
+    rows = DerivedRows({}, {}, {})
+    for pk, item in patient_data(patients).items():
+        facts = derived_facts(item.course, item.receptors)
+        rows.patients[pk] = _summary_fields(item, facts.patient)
+        rows.episodes[pk] = facts.episodes
+        rows.lines[pk] = facts.lines
+    return rows
+
+
+def _write(patients, rows: DerivedRows) -> None:
+    """Replace the stored rows of `patients` (a queryset) by `rows`: 3 deletes, 3 inserts."""
+    ids = patients.values("pk")
+    PatientSummary.objects.filter(patient__in=ids).delete()
+    CrEpisodeSummary.objects.filter(patient__in=ids).delete()
+    LineSummary.objects.filter(patient__in=ids).delete()
+    PatientSummary.objects.bulk_create(
+        PatientSummary(patient_id=pk, **row) for pk, row in rows.patients.items()
+    )
+    CrEpisodeSummary.objects.bulk_create(
+        CrEpisodeSummary(patient_id=pk, **row)
+        for pk, episodes in rows.episodes.items()
+        for row in episodes
+    )
+    LineSummary.objects.bulk_create(
+        LineSummary(patient_id=pk, **row) for pk, lines in rows.lines.items() for row in lines
+    )
+
+
+def refresh(patient_ids: Iterable[int]) -> None:
+    """Recompute the derived rows of these patients, in the caller's transaction."""
+    ids = list(patient_ids)
+    patients = Patient.objects.filter(pk__in=ids)
+    with transaction.atomic(savepoint=False):  # the write's own transaction, if it has one
+        # Two writes to one patient's records refresh one after the other: the second then
+        # reads the first's committed records and replaces its rows (PostgreSQL row locks,
+        # taken in key order; SQLite has one writer at a time).
+        list(patients.select_for_update().order_by("pk").values_list("pk", flat=True))
+        _write(patients, derive(patients))
+
+
+def _batches(batch_size: int) -> Iterator:
+    """Every patient, as querysets of consecutive primary keys (an index range each)."""
+    ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        yield Patient.objects.filter(pk__gte=chunk[0], pk__lte=chunk[-1])
+
+
+def rebuild(batch_size: int = BATCH_SIZE) -> int:
+    """Recompute every patient's rows, a transaction per batch; returns the patients done."""
+    done = 0
+    for patients in _batches(batch_size):
+        with transaction.atomic():
+            rows = derive(patients)
+            _write(patients, rows)
+        done += len(rows.patients)
+    return done
+
+
+def _stored(patients) -> DerivedRows:
+    ids = patients.values("pk")
+    summary_fields = [*PATIENT_FIELDS.values(), *SUMMARY_ONLY]
+    rows = DerivedRows({}, {}, {})
+    for pk, *values in PatientSummary.objects.filter(patient__in=ids).values_list(
+        "patient_id", *summary_fields
+    ):
+        rows.patients[pk] = dict(zip(summary_fields, values, strict=True))
+    for table, fields, target in (
+        (CrEpisodeSummary, EPISODE_FIELDS, rows.episodes),
+        (LineSummary, LINE_FIELDS, rows.lines),
+    ):
+        stored = table.objects.filter(patient__in=ids).order_by("patient", fields[0])
+        for pk, *values in stored.values_list("patient_id", *fields):
+            target.setdefault(pk, []).append(dict(zip(fields, values, strict=True)))
+    return rows
+
+
+def drifted(batch_size: int = BATCH_SIZE) -> list[str]:
+    """Registry IDs of the patients whose stored rows differ from a fresh derivation."""
+    differing = []
+    for patients in _batches(batch_size):
+        fresh, stored = derive(patients), _stored(patients)
+        names = dict(patients.values_list("pk", "registry_id"))
+        for pk in names:
+            if (
+                fresh.patients.get(pk) != stored.patients.get(pk)
+                or fresh.episodes.get(pk, []) != stored.episodes.get(pk, [])
+                or fresh.lines.get(pk, []) != stored.lines.get(pk, [])
+            ):
+                differing.append(names[pk])
+    return sorted(differing)
