@@ -81,7 +81,9 @@ def generate(
     started = time.monotonic()
     for code, sample in by_centre.items() if board_meetings else ():
         with transaction.atomic():
-            demo_cohort.create_board_meetings(rng, user=admin, centre=centres[code], patients=sample)
+            demo_cohort.create_board_meetings(
+                rng, user=admin, centre=centres[code], patients=sample
+            )
     timings["board_meetings"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -246,10 +248,16 @@ def main() -> int:
     django.setup()
     call_command("migrate", "--no-input", verbosity=0)
     started = time.monotonic()
-    result = generate(patients=options.patients, seed=options.seed, first_number=options.first_number)
+    result = generate(
+        patients=options.patients, seed=options.seed, first_number=options.first_number
+    )
     total = time.monotonic() - started
-    rows = sum(n for table, n in result["rows"].items() if not table.startswith("registry_historical"))
-    print(f"{url}: {options.patients} patients, {rows} rows (+ as many audit rows) in {total:.1f} s")
+    rows = sum(
+        n for table, n in result["rows"].items() if not table.startswith("registry_historical")
+    )
+    print(
+        f"{url}: {options.patients} patients, {rows} rows (+ as many audit rows) in {total:.1f} s"
+    )
     print("  " + ", ".join(f"{phase} {s:.1f} s" for phase, s in result["seconds"].items()))
     return 0
 

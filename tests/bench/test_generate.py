@@ -37,9 +37,15 @@ def test_every_record_passes_every_rule(generated):
 
     for record in [*Patient.objects.all(), *records]:
         record.full_clean()
-    assert len(records) == sum(
-        n for table, n in generated["rows"].items() if not table.startswith("registry_historical")
-    ) - PATIENTS
+    assert (
+        len(records)
+        == sum(
+            n
+            for table, n in generated["rows"].items()
+            if not table.startswith("registry_historical")
+        )
+        - PATIENTS
+    )
 
 
 def test_every_record_has_one_created_audit_row_with_author_and_reason(generated):
