@@ -293,7 +293,7 @@ def page_paths(url: str, size: int) -> dict[str, list[str]]:
     rng = random.Random(16)
     deep_list = max(1, size // 25 // 2)
     deep_api = max(1, size // 50 // 2)
-    subtypes = ["HR%2B%2FHER2-", "TNBC", "HR-%2FHER2%2B"]
+    subtypes = ["HR%2B%2FHER2-", "triple-negative", "HR-%2FHER2%2B"]
     return {
         "patient list, filtered": [
             f"/patients/?centre={centre}&subtype={subtype}"

@@ -15,6 +15,7 @@ from registry.case_page import case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
+from registry.pagination import KeyFirstPaginator
 from registry.record_types import RECORD_TYPES
 from registry.selectors import case_overview, not_recorded_counts
 
@@ -61,6 +62,7 @@ PAGE_SIZES = (25, 50, 100)
 class PatientListView(FilterView):
     filterset_class = PatientFilter
     template_name = "registry/patient_list.html"
+    paginator_class = KeyFirstPaginator
 
     @cached_property
     def sort(self) -> tuple[str, bool]:
