@@ -13,8 +13,9 @@ at the end unless --keep), it prints:
   row fetched with one values_list per table) and the ratio of the two;
 - pages and API under load: p50/p95 at --clients concurrent clients (one logged-in session
   each, a warm-up round first) of the patient list (filtered, and a deep page), the case
-  page, the API patient list (filtered, and a deep page) and a report page (its second
-  request onwards), served by gunicorn with config/gunicorn.py, DEBUG off;
+  page, the API patient list (filtered, and a deep page), a report page (its second
+  request onwards) and the home page with its counts, served by gunicorn with
+  config/gunicorn.py, DEBUG off;
 - import: patients/s and records/s of `manage.py import_cases` (dry run, then real) of a
   file of --import-patients new cases: exported with `export_cases` from a generated
   registry numbered from MBC-900001, so its registry IDs and record numbers are new here;
@@ -313,6 +314,7 @@ def page_paths(url: str, size: int) -> dict[str, list[str]]:
         ],
         "API patient list, deep page": [f"/api/patients/?page={deep_api + k}" for k in range(5)],
         "report page (computed)": ["/reports/cr/"],
+        "home page (counts)": ["/"],
     }
 
 

@@ -1,9 +1,10 @@
 """Reads that more than one screen needs, built from a few set-based queries."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from .domain import biology
 from .domain.course import (
@@ -20,6 +21,8 @@ from .domain.plausibility import course_warnings
 from .domain.response import CrEpisode, cr_episodes
 from .domain.rules import CaseWarning
 from .models import (
+    PATIENT_RECORD_MODELS,
+    Centre,
     FollowUp,
     MetastaticSite,
     Patient,
@@ -254,3 +257,16 @@ def not_recorded_counts(patients: QuerySet[Patient]) -> dict[str, dict]:
                 "patients": values[f"missing_{item.key}_patients"],
             }
     return {item.key: counts[item.key] for item in NOT_RECORDED_FIELDS}
+
+
+def data_version() -> str:
+    """The newest audit row of the patients, centres and every patient record, as one string.
+
+    Any write, deletion, archive or move adds an audit row, so figures cached under this
+    version are never stale; it costs one indexed MAX per audited table, whatever N.
+    """
+    newest = [
+        model.history.aggregate(id=Max("history_id"), at=Max("history_date"))
+        for model in (Patient, Centre, *PATIENT_RECORD_MODELS)
+    ]
+    return json.dumps(newest, default=str)
