@@ -6,6 +6,9 @@
     python3 dev.py test   # virtualenv, dependencies, lint, security lint, checks, all tests
     python3 dev.py audit  # known vulnerabilities in every installed dependency (pip-audit)
     python3 dev.py browser  # the browser journeys and accessibility check in headless Chromium
+    python3 dev.py bench  # national scale on PostgreSQL: generate 1k/10k/100k patients, time
+                          # imports, reports, pages and API (`bench/run.py --help`; e.g.
+                          # `bench --sizes 1000,10000`)
 
 Set DATABASE_URL=postgres://... to use PostgreSQL instead of the SQLite default.
 `audit --allow-unreachable` reports, rather than fails, when no vulnerability database
@@ -214,7 +217,18 @@ def audit(args: list[str], python: str | Path = PYTHON) -> None:
     )
 
 
-COMMANDS = {"demo": lambda args: demo(), "test": test, "audit": audit, "browser": browser}
+def bench(args: list[str]) -> None:
+    """The benchmarks (bench/run.py): scratch PostgreSQL databases, figures printed."""
+    run(PYTHON, "bench/run.py", *args)
+
+
+COMMANDS = {
+    "demo": lambda args: demo(),
+    "test": test,
+    "audit": audit,
+    "browser": browser,
+    "bench": bench,
+}
 
 
 def main() -> None:

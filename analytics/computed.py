@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from registry import access
-from registry.models import PATIENT_RECORD_MODELS, Centre, Patient, PatientSummary
+from registry.models import Patient
+from registry.selectors import data_version
 
 from .catalogue import ReportSpec
 from .centres import centre_comparison
@@ -29,32 +29,6 @@ from .models import ReportResult
 class ComputedReport:
     result: dict
     data_cutoff: date | None
-
-
-def data_version() -> str:
-    """The newest history row of every table a report reads, as one digest: one query.
-
-    Each table's newest history id and date is a scalar subquery built by the ORM; any
-    write, archive or move adds a history row, so it changes the version.
-    """
-    newest = [
-        model.history.order_by(f"-{column}").values(column)[:1]
-        for model in (Patient, Centre, *PATIENT_RECORD_MODELS)
-        for column in ("history_id", "history_date")
-    ]
-    # A rebuild of the derived rows (after a rule change) writes no history: their newest
-    # refresh time makes it a new version too.
-    newest.append(PatientSummary.objects.order_by("-refreshed_at").values("refreshed_at")[:1])
-    parts, params = [], []
-    for queryset in newest:
-        sql, sql_params = queryset.query.sql_with_params()
-        parts.append(f"({sql})")
-        params.extend(sql_params)
-    with connection.cursor() as cursor:
-        # Only ORM-compiled subqueries and their parameters are joined here.
-        cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608
-        newest_rows = cursor.fetchone()
-    return hashlib.sha256(json.dumps(newest_rows, default=str).encode()).hexdigest()
 
 
 def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:

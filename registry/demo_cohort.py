@@ -8,12 +8,14 @@ patients with a locoregional oligoprogression treated by breast surgery.
 """
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Model
 
 from . import services
 from .access import Role
@@ -356,56 +358,52 @@ def receptors_for(subtype: str, rng: random.Random) -> dict:
     return {"er_percent": 0, "pr_percent": 0, "her2_ihc": rng.choice(["0", "1+"]), "her2_ish": ""}
 
 
-def write_course(plan: CoursePlan, *, user, centre: Centre, registry_id: str, rng) -> Patient:
-    """Write a planned course through the services, in an order the rules accept."""
-    patient = services.patient_save(
-        user=user,
-        patient=Patient(
-            registry_id=registry_id,
-            centre=centre,
-            record_number=f"{centre.code}-{rng.randrange(10**6, 10**7)}",
-            family_name=rng.choice(FAMILY_NAMES),
-            given_name=rng.choice(GIVEN_NAMES),
-            sex="F",
-            birth_date=plan.birth,
-            primary_diagnosis_date=plan.primary,
-            mbc_diagnosis_date=plan.mbc,
-            presentation=plan.presentation,
-            histology=rng.choice(["ductal"] * 6 + ["lobular", "lobular", "mixed", "other"]),
-        ),
+def course_patient(
+    plan: CoursePlan, *, centre: Centre, registry_id: str, rng, record_number: str = ""
+) -> Patient:
+    """The planned patient, unsaved; `record_number` overrides the drawn one (which may
+    repeat within a centre in cohorts of tens of thousands)."""
+    drawn = f"{centre.code}-{rng.randrange(10**6, 10**7)}"
+    return Patient(
+        registry_id=registry_id,
+        centre=centre,
+        record_number=record_number or drawn,
+        family_name=rng.choice(FAMILY_NAMES),
+        given_name=rng.choice(GIVEN_NAMES),
+        sex="F",
+        birth_date=plan.birth,
+        primary_diagnosis_date=plan.primary,
+        mbc_diagnosis_date=plan.mbc,
+        presentation=plan.presentation,
+        histology=rng.choice(["ductal"] * 6 + ["lobular", "lobular", "mixed", "other"]),
     )
 
-    def save(record):
-        services.record_save(user=user, record=record, refresh_summary=False)
 
-    save(
-        ReceptorAssessment(
-            patient=patient,
-            assessed_on=plan.primary,
-            specimen="primary",
-            **receptors_for(plan.subtype, rng),
-        )
+def course_records(plan: CoursePlan, patient: Patient, rng) -> Iterator[Model]:
+    """The planned course's records, unsaved, in an order the rules accept (a line before
+    its responses): the services write them one by one, the benchmark generator in bulk."""
+    yield ReceptorAssessment(
+        patient=patient,
+        assessed_on=plan.primary,
+        specimen="primary",
+        **receptors_for(plan.subtype, rng),
     )
     if plan.biopsy_awaiting_ish:
-        save(
-            ReceptorAssessment(
-                patient=patient,
-                assessed_on=plan.mbc,
-                specimen="metastasis",
-                er_percent=50,
-                pr_percent=5,
-                her2_ihc="2+",
-                her2_ish="pending",
-            )
+        yield ReceptorAssessment(
+            patient=patient,
+            assessed_on=plan.mbc,
+            specimen="metastasis",
+            er_percent=50,
+            pr_percent=5,
+            her2_ihc="2+",
+            her2_ish="pending",
         )
     for category, detected in plan.sites:
-        save(
-            MetastaticSite(
-                patient=patient,
-                category=category,
-                detected_on=detected,
-                confirmation=rng.choice(["imaging", "imaging", "histology"]),
-            )
+        yield MetastaticSite(
+            patient=patient,
+            category=category,
+            detected_on=detected,
+            confirmation=rng.choice(["imaging", "imaging", "histology"]),
         )
     for number, line in enumerate(plan.lines, 1):
         ended_by_death = line.end is not None and number == len(plan.lines)
@@ -419,67 +417,65 @@ def write_course(plan: CoursePlan, *, user, centre: Centre, registry_id: str, rn
             maintenance_start_date=line.maintenance,
             end_reason=("completed" if ended_by_death else "progression") if line.end else "",
         )
-        save(line_record)
+        yield line_record
         for assessed_on, category in line.responses:
-            save(
-                ResponseAssessment(
-                    patient=patient,
-                    line=line_record,
-                    assessed_on=assessed_on,
-                    category=category,
-                    method="ct",
-                )
+            yield ResponseAssessment(
+                patient=patient,
+                line=line_record,
+                assessed_on=assessed_on,
+                category=category,
+                method="ct",
             )
     for occurred_on, kind in plan.progressions:
-        save(
-            ProgressionEvent(
-                patient=patient,
-                occurred_on=occurred_on,
-                kind=kind,
-                locoregional_site="breast" if kind == "locoregional" else "",
-                other_sites_kept_best_response=True if kind == "locoregional" else None,
-            )
+        yield ProgressionEvent(
+            patient=patient,
+            occurred_on=occurred_on,
+            kind=kind,
+            locoregional_site="breast" if kind == "locoregional" else "",
+            other_sites_kept_best_response=True if kind == "locoregional" else None,
         )
     for operated_on, procedures, intent, continued in plan.surgeries:
-        save(
-            Surgery(
-                patient=patient,
-                operated_on=operated_on,
-                intent=intent,
-                systemic_line_continued=continued,
-                **dict.fromkeys(procedures, True),
-            )
+        yield Surgery(
+            patient=patient,
+            operated_on=operated_on,
+            intent=intent,
+            systemic_line_continued=continued,
+            **dict.fromkeys(procedures, True),
         )
     for started_on, site, intent in plan.radiotherapy:
-        save(
-            Radiotherapy(
-                patient=patient,
-                started_on=started_on,
-                site=site,
-                intent=intent,
-                total_dose_gy=DEMO_DOSES[intent][0],
-                fractions=DEMO_DOSES[intent][1],
-            )
+        yield Radiotherapy(
+            patient=patient,
+            started_on=started_on,
+            site=site,
+            intent=intent,
+            total_dose_gy=DEMO_DOSES[intent][0],
+            fractions=DEMO_DOSES[intent][1],
         )
     for contact_date, status in plan.contacts:
-        save(
-            FollowUp(
-                patient=patient,
-                contact_date=contact_date,
-                vital_status="alive",
-                disease_status=status,
-            )
+        yield FollowUp(
+            patient=patient,
+            contact_date=contact_date,
+            vital_status="alive",
+            disease_status=status,
         )
     if plan.death:
-        save(
-            FollowUp(
-                patient=patient,
-                contact_date=plan.death,
-                vital_status="dead",
-                death_date=plan.death,
-                disease_status="with_disease",
-            )
+        yield FollowUp(
+            patient=patient,
+            contact_date=plan.death,
+            vital_status="dead",
+            death_date=plan.death,
+            disease_status="with_disease",
         )
+
+
+def write_course(plan: CoursePlan, *, user, centre: Centre, registry_id: str, rng) -> Patient:
+    """Write a planned course through the services, in an order the rules accept."""
+    patient = services.patient_save(
+        user=user,
+        patient=course_patient(plan, centre=centre, registry_id=registry_id, rng=rng),
+    )
+    for record in course_records(plan, patient, rng):
+        services.record_save(user=user, record=record, refresh_summary=False)
     services.patient_summary_refresh(patient)
     return patient
 

@@ -1,8 +1,11 @@
 """Reads that more than one screen needs, built from a few set-based queries."""
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from .domain import biology
@@ -18,9 +21,12 @@ from .domain.course import (
 )
 from .models import (
     CLINICAL_RECORD_MODELS,
+    PATIENT_RECORD_MODELS,
+    Centre,
     FollowUp,
     MetastaticSite,
     Patient,
+    PatientSummary,
     ProgressionEvent,
     Radiotherapy,
     ReceptorAssessment,
@@ -254,3 +260,31 @@ def patient_bounds(patient_ids) -> dict[int, PatientBounds]:
             "pk", "birth_date", "mbc_diagnosis_date", "family_name", "given_name", "record_number"
         )
     }
+
+
+def data_version() -> str:
+    """The newest history row of every table a page or report reads, as one digest: one query.
+
+    Figures cached under this version (reports, the home page's counts) are never stale.
+
+    Each table's newest history id and date is a scalar subquery built by the ORM; any
+    write, archive or move adds a history row, so it changes the version.
+    """
+    newest = [
+        model.history.order_by(f"-{column}").values(column)[:1]
+        for model in (Patient, Centre, *PATIENT_RECORD_MODELS)
+        for column in ("history_id", "history_date")
+    ]
+    # A rebuild of the derived rows (after a rule change) writes no history: their newest
+    # refresh time makes it a new version too.
+    newest.append(PatientSummary.objects.order_by("-refreshed_at").values("refreshed_at")[:1])
+    parts, params = [], []
+    for queryset in newest:
+        sql, sql_params = queryset.query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        # Only ORM-compiled subqueries and their parameters are joined here.
+        cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608
+        newest_rows = cursor.fetchone()
+    return hashlib.sha256(json.dumps(newest_rows, default=str).encode()).hexdigest()

@@ -173,7 +173,8 @@ def assert_status(response, expected):
 # Pinned: a change here is a change in how a write reads and writes; look before raising.
 # A form save: session, user, roles, the patient, the form's choices; then the access
 # check, the patient's bounds (3), the unique and check constraints (the check constraints
-# a savepoint each), the row and its audit row, and the derived rows' refresh (its own count: a delete and an insert per derived table).
+# a savepoint each), the row and its audit row, and the derived rows' refresh (its own
+# count: a delete and an insert per derived table).
 CREATE_RECORD_FORM = 42
 EDIT_RECORD_FORM = 43  # and the row lock of the version check
 # The next registry ID (and on PostgreSQL the advisory lock that serialises it).

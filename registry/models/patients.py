@@ -98,6 +98,8 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["registry_id"]
+        # A data manager's list: one centre's patients in registry-ID order, a page at a time.
+        indexes = [models.Index(fields=["centre", "registry_id"], name="patient_centre_list")]
         constraints = [
             models.UniqueConstraint(
                 fields=["centre", "record_number"], name="unique_record_number_per_centre"

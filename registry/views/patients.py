@@ -1,6 +1,10 @@
 """The patient list, the case page, and creating, editing and archiving patients."""
 
+import hashlib
+import json
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import redirect
@@ -15,8 +19,9 @@ from registry.case_page import case_overview, case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
+from registry.pagination import KeyFirstPaginator
 from registry.record_types import RECORD_TYPES
-from registry.selectors import not_recorded_counts
+from registry.selectors import data_version, not_recorded_counts
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
 
@@ -26,22 +31,42 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        patients = access.patients(user).active()
-        discussions = access.patient_records(user, CaseDiscussion)
         return super().get_context_data(
-            centres=access.visible_centres(user).annotate(
-                patient_count=Count("patients", filter=Q(patients__archived_at__isnull=True))
-            ),
-            patient_count=patients.count(),
-            awaiting_decision=discussions.filter(recommendation="").count(),
-            with_warnings=patients.filter(summary__warning_count__gt=0).count(),
-            not_recorded=not_recorded_counts(patients),
+            **home_counts(user),
             upcoming_meetings=access.board_meetings(user)
             .filter(held_on__gte=timezone.localdate())
             .select_related("centre")
             .order_by("held_on")[:5],
             **kwargs,
         )
+
+
+HOME_COUNTS_SECONDS = 15 * 60
+
+
+def home_counts(user) -> dict:
+    """The home page's counts over every record of the user's centres, computed once per
+    (centres seen, data version): they grow with the registry, the version check does not."""
+    centres = access.visible_centres(user)
+    scope = list(centres.order_by("pk").values_list("pk", flat=True))
+    key = "home:" + hashlib.sha256(json.dumps([scope, data_version()]).encode()).hexdigest()
+    counts = cache.get(key)
+    if counts is None:
+        patients = access.patients(user).active()
+        discussions = access.patient_records(user, CaseDiscussion)
+        counts = {
+            "centres": list(
+                centres.annotate(
+                    patient_count=Count("patients", filter=Q(patients__archived_at__isnull=True))
+                )
+            ),
+            "patient_count": patients.count(),
+            "awaiting_decision": discussions.filter(recommendation="").count(),
+            "with_warnings": patients.filter(summary__warning_count__gt=0).count(),
+            "not_recorded": not_recorded_counts(patients),
+        }
+        cache.set(key, counts, HOME_COUNTS_SECONDS)
+    return counts
 
 
 # Sortable columns of the patient list: URL key -> ordering (the name only for those who
@@ -61,6 +86,7 @@ PAGE_SIZES = (25, 50, 100)
 class PatientListView(FilterView):
     filterset_class = PatientFilter
     template_name = "registry/patient_list.html"
+    paginator_class = KeyFirstPaginator
 
     @cached_property
     def sort(self) -> tuple[str, bool]:

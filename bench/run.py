@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""The registry at national scale: generate N patients, then time imports, reports and pages.
+
+    python3 dev.py bench [--sizes 1000,10000] [--import-patients 1000] [--seconds 20]
+
+For each size N (default 1,000, 10,000 and 100,000 patients) on a scratch PostgreSQL
+database `bench_<N>` (DATABASE_URL's server, or 127.0.0.1:5432 as user postgres; dropped
+at the end unless --keep), it prints:
+
+- generation: how long bench/generate.py took to write N patients;
+- reports: for `characteristics`, `cr` and `opd`, the wall time and peak memory (RSS) of
+  `manage.py report NAME` in a child process, beside the raw-fetch floor (every clinical
+  row fetched with one values_list per table) and the ratio of the two;
+- pages and API under load: p50/p95 at --clients concurrent clients (one logged-in session
+  each, a warm-up round first) of the patient list (filtered, and a deep page), the case
+  page, the API patient list (filtered, and a deep page), a report page (its second
+  request onwards) and the home page with its counts, served by gunicorn with
+  config/gunicorn.py, DEBUG off;
+- import: patients/s and records/s of `manage.py import_cases` (dry run, then real) of a
+  file of --import-patients new cases: exported with `export_cases` from a generated
+  registry numbered from MBC-900001, so its registry IDs and record numbers are new here;
+- at the end, the ratio of every figure between the two largest sizes.
+
+Nothing is asserted: these are figures to compare (note the machine's load beside them).
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from scratch import ROOT, create_database, drop_database, manage
+
+REPORTS = ("characteristics", "cr", "opd")
+IMPORT_FIRST_NUMBER = 900_001
+SECRET_KEY = f"bench-only-{uuid.uuid4().hex}{uuid.uuid4().hex}"
+USER = "auditor"  # every centre, identifying data and reports: every page measured
+# Every clinical column of every row, one values_list per table: the floor of a report that
+# derives from the rows (the audit bookkeeping, version and timestamps, no report reads).
+RAW_FETCH = """
+import time
+from registry.models import CLINICAL_RECORD_MODELS, Patient
+BOOKKEEPING = {"version", "created_at", "updated_at", "archived_at", "archive_reason"}
+started = time.perf_counter()
+rows = 0
+for model in (Patient, *CLINICAL_RECORD_MODELS):
+    fields = [f.attname for f in model._meta.concrete_fields if f.name not in BOOKKEEPING]
+    rows += len(model.objects.values_list(*fields))
+print(time.perf_counter() - started, rows)
+"""
+READ_DEMO_SECRET = "from registry import demo_cohort; print(demo_cohort.DEMO_PASSWORD)"  # noqa: S105
+# Runs a command and reports its own wall time, CPU time and peak RSS (kB on Linux).
+MEASURED_CHILD = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(done.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+sys.stderr.write(done.stderr.decode()[-2000:])
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--import-patients", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20, help="per page, under load")
+    parser.add_argument("--skip", default="", help="comma-separated: import,reports,pages")
+    parser.add_argument("--keep", action="store_true", help="keep the bench_<N> databases")
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(",")]
+    skip = set(filter(None, options.skip.split(",")))
+    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, {load()}")
+    results: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        import_file = None
+        if "import" not in skip:
+            import_file = prepare_import_file(folder, options.import_patients, options.keep)
+        static_root = folder / "static"
+        manage("sqlite:///unused", "collectstatic", "--no-input", env=static_env(static_root))
+        for size in sizes:
+            print(f"\n== {size:,} patients ==", flush=True)
+            name = f"bench_{size}"
+            url = create_database(name)
+            try:
+                results[size] = run_size(url, size, options, skip, import_file, static_root)
+            finally:
+                if not options.keep:
+                    drop_database(name)
+    print_ratios(results)
+    return 0
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
+def static_env(static_root: Path) -> dict:
+    """Production settings (DEBUG off, manifest static files) with static files of our own."""
+    return {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(static_root),
+    }
+
+
+def generate(url: str, size: int, *, first_number: int = 1) -> float:
+    database = url.rpartition("/")[2]
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            *("--patients", str(size)),
+            *("--first-number", str(first_number)),
+            *("--database", database),
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def prepare_import_file(folder: Path, patients: int, keep: bool) -> Path:
+    """A file of new cases, as a centre would send it: exported from a generated registry."""
+    name = "bench_import_source"
+    url = create_database(name)
+    try:
+        generate(url, patients, first_number=IMPORT_FIRST_NUMBER)
+        path = folder / "new_cases.json"
+        manage(url, "export_cases", "--format", "json", "--output", str(path))
+    finally:
+        if not keep:
+            drop_database(name)
+    return path
+
+
+def run_size(url, size, options, skip, import_file, static_root) -> dict:
+    figures: dict[str, float] = {}
+    seconds = generate(url, size)
+    figures["generate s"] = seconds
+    print(f"generated in {seconds:.1f} s ({size / seconds:,.0f} patients/s); {load()}", flush=True)
+    if "reports" not in skip:
+        figures |= bench_reports(url)
+    if "pages" not in skip:
+        figures |= bench_pages(url, size, options, static_root)
+    if import_file is not None:
+        figures |= bench_import(url, import_file)
+    return figures
+
+
+def bench_reports(url: str) -> dict:
+    figures = {}
+    output = manage(url, "shell", "-c", RAW_FETCH).stdout.split()
+    floor, rows = float(output[-2]), int(output[-1])
+    figures["raw fetch s"] = floor
+    print(f"raw-fetch floor: {floor:.2f} s for {rows:,} rows ({load()})")
+    for name in REPORTS:
+        result = subprocess.run(
+            [sys.executable, "-c", MEASURED_CHILD, sys.executable, "manage.py", "report", name],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        code, wall, cpu, rss_kb = result.stdout.split()
+        if code != "0":
+            print(f"report {name}: failed ({result.stderr.strip()[-300:]})")
+            continue
+        wall, cpu, rss = float(wall), float(cpu), int(rss_kb) / 1024
+        figures[f"report {name} s"] = wall
+        figures[f"report {name} MiB"] = rss
+        print(
+            f"report {name:<15} {wall:6.2f} s wall, {cpu:6.2f} CPU-s, peak {rss:6.0f} MiB, "
+            f"{wall / floor:5.1f}x the raw fetch"
+        )
+    return figures
+
+
+def bench_import(url: str, path: Path) -> dict:
+    cases = json.loads(path.read_text())["cases"]
+    records = sum(count_records(case) for case in cases)
+    figures = {}
+    for label, extra in (("dry run", ("--dry-run",)), ("import", ())):
+        started = time.perf_counter()
+        result = manage(url, "import_cases", str(path), "--user", "admin", *extra)
+        wall = time.perf_counter() - started
+        figures[f"{label} patients/s"] = len(cases) / wall
+        print(
+            f"{label:<8} {len(cases):,} cases, {records:,} records in {wall:.1f} s: "
+            f"{len(cases) / wall:,.1f} patients/s, {records / wall:,.0f} records/s "
+            f"({result.stdout.strip()[:120]}; {load()})",
+            flush=True,
+        )
+    return figures
+
+
+def count_records(record: dict) -> int:
+    """The record and every record nested in it (a case's sections, a line's responses)."""
+    return 1 + sum(
+        count_records(item)
+        for value in record.values()
+        if isinstance(value, list)
+        for item in value
+        if isinstance(item, dict)
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str, static_root: Path):
+    port = free_port()
+    env = {
+        **os.environ,
+        **static_env(static_root),
+        "DATABASE_URL": url,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{base}/login/", timeout=5)
+                break
+            except requests.RequestException:  # not listening yet
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def logged_in(base: str, username: str, password: str) -> requests.Session:
+    """A browser-like session. The server sits behind a TLS proxy in production, so each
+    request says it came over HTTPS (the proxy's header) and the Secure cookies are sent
+    back over the loopback's plain HTTP."""
+    session = requests.Session()
+    session.headers["X-Forwarded-Proto"] = "https"
+    login = session.get(f"{base}/login/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+    unsecure(session)
+    answer = session.post(
+        f"{base}/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"https://{base.removeprefix('http://')}/login/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if answer.status_code != 302:
+        sys.exit(f"Could not log in as {username}: {answer.status_code}")
+    unsecure(session)
+    return session
+
+
+def unsecure(session: requests.Session) -> None:
+    for cookie in session.cookies:
+        cookie.secure = False
+
+
+def page_paths(url: str, size: int) -> dict[str, list[str]]:
+    """The paths measured, each a small set drawn at random (the same across runs)."""
+    shell = (
+        "from registry.models import Centre; "
+        "print(' '.join(str(c.pk) for c in Centre.objects.order_by('code')))"
+    )
+    centres = manage(url, "shell", "-c", shell).stdout.splitlines()[-1].split()
+    rng = random.Random(16)
+    deep_list = max(1, size // 25 // 2)
+    deep_api = max(1, size // 50 // 2)
+    subtypes = ["HR%2B%2FHER2-", "triple-negative", "HR-%2FHER2%2B"]
+    return {
+        "patient list, filtered": [
+            f"/patients/?centre={centre}&subtype={subtype}"
+            for centre in centres
+            for subtype in subtypes
+        ],
+        "patient list, deep page": [f"/patients/?page={deep_list + k}" for k in range(5)],
+        "case page": [f"/patients/MBC-{rng.randrange(1, size + 1):06d}/" for _ in range(50)],
+        "API patient list, filtered": [
+            f"/api/patients/?centre={centre}&subtype={subtype}"
+            for centre in centres
+            for subtype in subtypes
+        ],
+        "API patient list, deep page": [f"/api/patients/?page={deep_api + k}" for k in range(5)],
+        "report page (computed)": ["/reports/cr/"],
+        "home page (counts)": ["/"],
+    }
+
+
+def bench_pages(url: str, size: int, options, static_root: Path) -> dict:
+    figures = {}
+    password = manage(url, "shell", "-c", READ_DEMO_SECRET).stdout.split()[-1]
+    paths = page_paths(url, size)
+    with gunicorn(url, static_root) as base:
+        sessions = [logged_in(base, USER, password) for _ in range(options.clients)]
+        for label, choices in paths.items():
+            for session, path in zip(sessions, choices * options.clients, strict=False):
+                check(session.get(base + path, timeout=300), path)  # warm-up
+            latencies, statuses = hammer(base, sessions, choices, options.seconds)
+            values = sorted(latencies)
+            p50 = statistics.median(values)
+            p95 = values[max(0, round(len(values) * 0.95) - 1)]
+            figures[f"{label} p50 ms"] = p50 * 1000
+            figures[f"{label} p95 ms"] = p95 * 1000
+            print(
+                f"{label:<28} p50 {p50 * 1000:7.0f} ms, p95 {p95 * 1000:7.0f} ms "
+                f"({len(values)} requests, {options.clients} clients, {dict(statuses)}; {load()})",
+                flush=True,
+            )
+    return figures
+
+
+def check(response: requests.Response, path: str) -> None:
+    """A 200 with no form error: a filter the page refused would measure another page."""
+    if response.status_code != 200 or 'class="errorlist' in response.text:
+        sys.exit(f"GET {path}: {response.status_code}\n{response.text[:500]}")
+
+
+def hammer(base: str, sessions, choices: list[str], seconds: float):
+    """Every session requests the paths in turn until the time is up."""
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    def client(index: int, session: requests.Session):
+        turn = index
+        while time.monotonic() < stop:
+            path = choices[turn % len(choices)]
+            turn += 1
+            started = time.perf_counter()
+            response = session.get(base + path, timeout=300)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    threads = [threading.Thread(target=client, args=item) for item in enumerate(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses
+
+
+def print_ratios(results: dict[int, dict]) -> None:
+    if len(results) < 2:
+        return
+    small, large = sorted(results)[-2:]
+    print(f"\n== {large:,} / {small:,} ==")
+    for key, value in results[large].items():
+        before = results[small].get(key)
+        if before:
+            print(f"{key:<40} {value / before:6.1f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
