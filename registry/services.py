@@ -9,9 +9,9 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from . import access
@@ -22,6 +22,7 @@ from .models import (
     ApiToken,
     BoardAttendance,
     BoardMeeting,
+    CaseStatus,
     Centre,
     Patient,
     PatientSummary,
@@ -97,6 +98,26 @@ def _require_editable_patient(user, patient_id: int) -> None:
         raise PermissionDenied("You cannot change this patient's records.")
 
 
+def _refuse_locked(patient_ids: Iterable[int]) -> None:
+    """A case locked for analysis refuses every change; a change to a reviewed case makes
+    its review outdated. Call inside the write's transaction (one query; one more when a
+    reviewed case changes)."""
+    statuses = list(
+        CaseStatus.objects.filter(patient_id__in=list(patient_ids))
+        .filter(Q(locked_at__isnull=False) | Q(reviewed_at__isnull=False, review_outdated_at=None))
+        .select_related("patient", "locked_by")
+    )
+    for status in statuses:
+        if status.is_locked:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: status.lock_message(status.patient.registry_id)}
+            )
+    if statuses:
+        CaseStatus.objects.filter(pk__in=[s.pk for s in statuses]).update(
+            review_outdated_at=timezone.now()
+        )
+
+
 def next_registry_id() -> str:
     taken = (
         Patient.objects.filter(
@@ -128,6 +149,8 @@ def patient_save(
     elif not access.editable_centres(user).filter(pk=patient.centre_id).exists():
         raise PermissionDenied("You cannot add patients to this centre.")
     with transaction.atomic():
+        if patient.pk:
+            _refuse_locked([patient.pk])
         if not patient.registry_id:
             _lock_registry_ids()
             patient.registry_id = next_registry_id()
@@ -183,6 +206,7 @@ def record_save(
     """
     _require_editable_patient(user, record.patient_id)
     with transaction.atomic():
+        _refuse_locked([record.patient_id])
         update_fields = _claim_version(record, expected_version, fields)
         _require_editable_patient(user, record.patient_id)  # the stored patient, if kept
         record.full_clean()
@@ -198,6 +222,7 @@ def record_delete(*, user, record: Model, reason: str = "") -> None:
     _require_editable_patient(user, record.patient_id)
     patient = record.patient
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         _attribute(record, user, reason)
         record.delete()
         patient_summary_refresh(patient)
@@ -211,6 +236,7 @@ def patient_archive(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the patient is archived."})
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         update_fields = _claim_version(patient, expected_version, fields=())
         if patient.archived_at is not None:
             raise ValidationError(
@@ -229,6 +255,7 @@ def patient_restore(
 ) -> Patient:
     _require_editable_patient(user, patient.pk)
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         update_fields = _claim_version(patient, expected_version, fields=())
         if patient.archived_at is None:
             raise ValidationError(f"{patient.registry_id} is not archived.")
@@ -254,6 +281,7 @@ def patient_move_centre(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the patient moves to another centre."})
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         moved = ["centre", *(["record_number"] if record_number else [])]
         update_fields = _claim_version(patient, expected_version, fields=())
         if centre.pk == patient.centre_id:

@@ -23,6 +23,7 @@ from .kinds import (
     RecordKind,
 )
 from .patients import Patient
+from .quality import CaseStatus, DataQuery, QueryState, QueryStep
 from .summary import PatientSummary
 
 __all__ = [
@@ -35,15 +36,19 @@ __all__ = [
     "BoardAttendance",
     "BoardMeeting",
     "CaseDiscussion",
+    "CaseStatus",
     "Centre",
     "CentreMembership",
     "ClinicalRecord",
+    "DataQuery",
     "FollowUp",
     "Job",
     "MetastaticSite",
     "Patient",
     "PatientSummary",
     "ProgressionEvent",
+    "QueryState",
+    "QueryStep",
     "Radiotherapy",
     "ReceptorAssessment",
     "RecordKind",

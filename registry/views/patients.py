@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
-from registry import access, services
+from registry import access, quality_selectors, services
 from registry.case_page import case_overview, case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
@@ -35,6 +35,7 @@ class HomeView(TemplateView):
             patient_count=patients.count(),
             awaiting_decision=discussions.filter(recommendation="").count(),
             with_warnings=patients.filter(summary__warning_count__gt=0).count(),
+            open_queries_assigned=quality_selectors.open_queries_assigned_count(user),
             not_recorded=not_recorded_counts(patients),
             upcoming_meetings=access.board_meetings(user)
             .filter(held_on__gte=timezone.localdate())
@@ -130,6 +131,7 @@ class PatientDetailView(DetailView):
             chart=course_chart(case),
             legend=legend(),
             record_types=RECORD_TYPES,
+            quality=quality_selectors.case_quality(self.object),
             **kwargs,
         )
 
