@@ -6,6 +6,30 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+NEW_AUDIT_TABLES = (
+    "registry_historicaldataquery",
+    "registry_historicalquerystep",
+    "registry_historicalcasestatus",
+)
+
+
+def protect(apps, schema_editor):
+    """Append-only on PostgreSQL, as migration 0002 made the other audit tables."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in NEW_AUDIT_TABLES:
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION registry_refuse_audit_change()"
+        )
+
+
+def unprotect(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in NEW_AUDIT_TABLES:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+
 
 class Migration(migrations.Migration):
 
@@ -170,4 +194,5 @@ class Migration(migrations.Migration):
             model_name='dataquery',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('record_id__isnull', True), ('record_kind', '')), models.Q(models.Q(('record_kind', ''), _negated=True), ('record_id__isnull', False)), _connector='OR'), name='query_record_named_by_kind_and_id'),
         ),
+        migrations.RunPython(protect, unprotect),
     ]

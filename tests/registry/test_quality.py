@@ -699,3 +699,20 @@ def test_the_api_refuses_a_wrong_query_with_json(case_a, auditor):
         response = api.post(reverse("api:query-list"), body, format="json")
         assert response.status_code == 400 and field in response.json(), body
     assert not DataQuery.objects.exists()
+
+
+def test_the_patients_audit_trail_shows_the_queries_the_review_and_the_lock(
+    client, auditor, data_manager, admin_user, line_query
+):
+    quality_services.query_answer(
+        user=data_manager, query=line_query, text="Fixed", change_value=True, new_value="letrozole"
+    )
+    quality_services.case_lock(user=auditor, patient=line_query.patient, reason="CR analysis")
+    quality_services.case_unlock(user=admin_user, patient=line_query.patient, reason="Late data")
+    client.force_login(auditor)
+
+    page = client.get(reverse("registry:patient-audit", args=["MBC-A0001"])).content.decode()
+
+    assert f"MBC-A0001, query #{line_query.pk}" in page
+    assert "Query answered" in page and f"Query #{line_query.pk}: The prescription" in page
+    assert "CR analysis" in page and "Late data" in page
