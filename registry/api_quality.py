@@ -113,7 +113,10 @@ class QueryViewSet(
         query = self.get_queryset().get(pk=query.pk)
         return Response(QuerySerializer(query, context={"request": self.request}).data, code)
 
-    @extend_schema(request=QueryRaiseSerializer, responses={201: QuerySerializer})
+    @extend_schema(
+        request=QueryRaiseSerializer,
+        responses={201: QuerySerializer, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+    )
     def create(self, request):
         """Raise a query (auditors and administrators), assigned to a data manager."""
         data = self._valid(QueryRaiseSerializer, request)
