@@ -11,7 +11,7 @@ from enum import StrEnum
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from .models import BoardMeeting, Centre, Job, Patient
+from .models import BoardMeeting, Centre, DataQuery, Job, Patient
 
 
 class Role(StrEnum):
@@ -88,6 +88,19 @@ def patient_records(user, model: type[Model], *, for_edit: bool = False) -> Quer
 def board_meetings(user, *, for_edit: bool = False) -> QuerySet[BoardMeeting]:
     centres = editable_centres(user) if for_edit else visible_centres(user)
     return BoardMeeting.objects.filter(centre__in=centres.values("pk"))
+
+
+def data_queries(user) -> QuerySet[DataQuery]:
+    """Queries on the patients of the user's centres, for data managers and auditors: a
+    query quotes identifying values, so analysts see none."""
+    if not sees_identifying_data(user):
+        return DataQuery.objects.none()
+    return DataQuery.objects.filter(patient__in=patients(user).values("pk"))
+
+
+def may_raise_queries(user) -> bool:
+    """Auditors (of the centre or registry-wide) and administrators raise, close, review."""
+    return is_auditor(user)
 
 
 def get_or_404(queryset: QuerySet, **lookup):

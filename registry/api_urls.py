@@ -4,12 +4,13 @@ from rest_framework.routers import DefaultRouter
 
 from analytics.api import ReportView
 
-from . import api, api_jobs
+from . import api, api_jobs, api_quality
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("patients", api.PatientViewSet, basename="patient")
 router.register("jobs", api_jobs.JobViewSet, basename="job")
+router.register("queries", api_quality.QueryViewSet, basename="query")
 for slug, viewset in api.RECORD_VIEWSETS.items():
     router.register(f"records/{slug}", viewset, basename=f"record-{slug}")
 

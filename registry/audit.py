@@ -21,8 +21,10 @@ from .models import (
     BoardAttendance,
     BoardMeeting,
     CaseDiscussion,
+    CaseStatus,
     Centre,
     CentreMembership,
+    DataQuery,
     Patient,
     RegistryWideGrant,
     TreatmentLine,
@@ -30,6 +32,8 @@ from .models import (
 from .models.accounts import role_history
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+# The data-quality workflow's rows of a patient: its queries, its review and lock.
+QUALITY_MODELS = (DataQuery, CaseStatus)
 NOT_COMPARED = {"created_at", "updated_at", "version", "date_joined"}
 User = get_user_model()
 
@@ -125,6 +129,8 @@ def _label(model: type[Model], row, names: Names) -> str:
     """A readable name of the record from the history row and the names loaded with it."""
     if model in (Patient, User, Centre, BoardMeeting):
         return names.of(model, row.id)
+    if model is DataQuery:
+        return f"{names.of(Patient, row.patient_id)}, query #{row.id}"
     if hasattr(row, "patient_id"):
         when = (
             names.of(BoardMeeting, row.meeting_id)
@@ -255,7 +261,7 @@ def patient_trail(patient: Patient) -> list[AuditEntry]:
     """Every change to the patient and to any of its records, newest first."""
     names = Names()
     entries = entries_for(Patient.history.filter(id=patient.pk), Patient, names)
-    for model in PATIENT_RECORD_MODELS:
+    for model in (*PATIENT_RECORD_MODELS, *QUALITY_MODELS):
         entries += entries_for(model.history.filter(patient_id=patient.pk), model, names)
     return _newest_first(entries)
 
@@ -273,6 +279,8 @@ RECORD_KINDS: dict[str, tuple[str, type[Model]]] = {
         str(model._meta.model_name): (str(model._meta.verbose_name).capitalize(), model)
         for model in PATIENT_RECORD_MODELS
     },
+    "dataquery": ("Query", DataQuery),
+    "casestatus": ("Case review and lock", CaseStatus),
     "boardmeeting": ("Tumour-board meeting", BoardMeeting),
     "boardattendance": ("Specialties present at a meeting", BoardAttendance),
     "centre": ("Centre", Centre),
@@ -318,7 +326,7 @@ def _sources(patients: QuerySet, meetings: QuerySet, filters: AuditFilter):
         (Patient, Patient.history.filter(id__in=patient_ids)),
         *(
             (model, model.history.filter(patient_id__in=patient_ids))
-            for model in PATIENT_RECORD_MODELS
+            for model in (*PATIENT_RECORD_MODELS, *QUALITY_MODELS)
         ),
     ]
     if filters.patient is None:

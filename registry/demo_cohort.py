@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Model
 
-from . import services
+from . import quality_services, services
 from .access import Role
 from .models import (
     BoardMeeting,
@@ -581,6 +581,59 @@ def create_board_meetings(rng, *, user, centre: Centre, patients: list[Patient])
             services.record_save(user=user, record=discussion)
 
 
+def create_quality_workflow(*, centre_patients: list[Patient]) -> None:
+    """Queries in each state, one reviewed case and one locked case, so the demo shows the
+    workflow: the auditor asks, dm_mil answers (once by correcting the field), the auditor
+    closes; the first cases of the centre carry them."""
+    User = get_user_model()
+    auditor, dm = User.objects.get(username="auditor"), User.objects.get(username="dm_mil")
+    admin = User.objects.get(username="admin")
+    with_lines = [p for p in centre_patients[:20] if p.treatmentline_set.exists()][:5]
+    if len(with_lines) < 5:
+        return
+    open_on, answered_on, closed_on, reviewed, locked = with_lines
+    line = open_on.treatmentline_set.order_by("number").first()
+    quality_services.query_raise(
+        user=auditor,
+        patient=open_on,
+        assignee=dm,
+        record_kind="lines",
+        record_id=line.pk,
+        field_name="start_date",
+        question="The pharmacy record gives the first cycle a week later: please check.",
+    )
+    line = answered_on.treatmentline_set.order_by("number").first()
+    query = quality_services.query_raise(
+        user=auditor,
+        patient=answered_on,
+        assignee=dm,
+        record_kind="lines",
+        record_id=line.pk,
+        field_name="agents",
+        question="The agents are not spelled as in the prescription: please correct.",
+        proposed_value=line.agents.lower(),
+    )
+    quality_services.query_answer(
+        user=dm,
+        query=query,
+        text="Corrected from the prescription.",
+        change_value=True,
+        new_value=line.agents.lower(),
+    )
+    query = quality_services.query_raise(
+        user=auditor,
+        patient=closed_on,
+        assignee=dm,
+        field_name="presentation",
+        question="Is the presentation as recorded in the chart?",
+    )
+    quality_services.query_answer(user=dm, query=query, text="Checked: as in the chart.")
+    quality_services.query_close(user=auditor, query=query, text="Thank you.")
+    quality_services.case_review(user=auditor, patient=reviewed, note="All records checked")
+    quality_services.case_review(user=auditor, patient=locked, note="All records checked")
+    quality_services.case_lock(user=admin, patient=locked, reason="Frozen for the CR analysis")
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     patients_by_centre: dict[str, int]
@@ -608,4 +661,6 @@ def seed(*, seed: int, patients: int) -> DemoSummary:
     for code, centre in centres.items():
         with transaction.atomic():
             create_board_meetings(rng, user=admin, centre=centre, patients=by_centre[code])
+    with transaction.atomic():
+        create_quality_workflow(centre_patients=by_centre["MIL"])
     return DemoSummary({code: len(items) for code, items in by_centre.items()})

@@ -76,6 +76,15 @@ class PatientFilter(django_filters.FilterSet):
             ("not_followed", "Recommendation not followed"),
         ],
     )
+    review = django_filters.ChoiceFilter(
+        method="with_review",
+        label="Review",
+        choices=[
+            ("reviewed", "Reviewed"),
+            ("not_reviewed", "Not reviewed (or outdated)"),
+            ("locked", "Locked for analysis"),
+        ],
+    )
     archived = django_filters.BooleanFilter(
         method="with_archived",
         label="Archived",
@@ -150,6 +159,13 @@ class PatientFilter(django_filters.FilterSet):
         else:
             discussions = discussions.filter(followed=False)
         return queryset.filter(Exists(discussions))
+
+    def with_review(self, queryset, name, value):
+        """Reviewed means a review that no edit has outdated since."""
+        reviewed = Q(case_status__reviewed_at__isnull=False, case_status__review_outdated_at=None)
+        if value == "locked":
+            return queryset.filter(case_status__locked_at__isnull=False)
+        return queryset.filter(reviewed) if value == "reviewed" else queryset.exclude(reviewed)
 
     def with_archived(self, queryset, name, value):
         return queryset.filter(archived_at__isnull=not value)

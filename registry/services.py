@@ -9,9 +9,9 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from . import access, derived
@@ -19,6 +19,7 @@ from .models import (
     ApiToken,
     BoardAttendance,
     BoardMeeting,
+    CaseStatus,
     Centre,
     Patient,
 )
@@ -93,6 +94,38 @@ def _require_editable_patient(user, patient_id: int) -> None:
         raise PermissionDenied("You cannot change this patient's records.")
 
 
+def prepare_case_changes(patient_ids: Iterable[int]) -> dict[int, str]:
+    """Before a write changes these patients' cases: the message for each case locked for
+    analysis (the write must refuse it), and otherwise every reviewed case's review marked
+    outdated. Call inside the write's transaction (one query; one more when a reviewed
+    case changes). The bulk importer calls it for all the cases of a file at once."""
+    patient_ids = list(patient_ids)
+    if not patient_ids:
+        return {}
+    statuses = list(
+        CaseStatus.objects.filter(patient_id__in=patient_ids)
+        .filter(Q(locked_at__isnull=False) | Q(reviewed_at__isnull=False, review_outdated_at=None))
+        .select_related("patient", "locked_by")
+    )
+    locked = {
+        status.patient_id: status.lock_message(status.patient.registry_id)
+        for status in statuses
+        if status.is_locked
+    }
+    if statuses and not locked:
+        CaseStatus.objects.filter(pk__in=[s.pk for s in statuses]).update(
+            review_outdated_at=timezone.now()
+        )
+    return locked
+
+
+def _refuse_locked(patient_ids: Iterable[int]) -> None:
+    """A case locked for analysis refuses every change (the first lock's message)."""
+    locked = prepare_case_changes(patient_ids)
+    if locked:
+        raise ValidationError({NON_FIELD_ERRORS: next(iter(locked.values()))})
+
+
 def next_registry_id() -> str:
     taken = (
         Patient.objects.filter(
@@ -124,6 +157,8 @@ def patient_save(
     elif not access.editable_centres(user).filter(pk=patient.centre_id).exists():
         raise PermissionDenied("You cannot add patients to this centre.")
     with transaction.atomic():
+        if patient.pk:
+            _refuse_locked([patient.pk])
         if not patient.registry_id:
             _lock_registry_ids()
             patient.registry_id = next_registry_id()
@@ -181,6 +216,7 @@ def record_save(
     given_patient = record.patient_id
     _require_editable_patient(user, given_patient)
     with transaction.atomic():
+        _refuse_locked([record.patient_id])
         update_fields = _claim_version(record, expected_version, fields)
         if record.patient_id != given_patient:  # the stored patient, kept by the edit
             _require_editable_patient(user, record.patient_id)
@@ -198,6 +234,7 @@ def record_delete(*, user, record: Model, reason: str = "") -> None:
     _require_editable_patient(user, record.patient_id)
     patient = record.patient
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         _attribute(record, user, reason)
         record.delete()
         patient_summary_refresh(patient)
@@ -211,6 +248,7 @@ def patient_archive(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the patient is archived."})
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         update_fields = _claim_version(patient, expected_version, fields=())
         if patient.archived_at is not None:
             raise ValidationError(
@@ -229,6 +267,7 @@ def patient_restore(
 ) -> Patient:
     _require_editable_patient(user, patient.pk)
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         update_fields = _claim_version(patient, expected_version, fields=())
         if patient.archived_at is None:
             raise ValidationError(f"{patient.registry_id} is not archived.")
@@ -254,6 +293,7 @@ def patient_move_centre(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the patient moves to another centre."})
     with transaction.atomic():
+        _refuse_locked([patient.pk])
         moved = ["centre", *(["record_number"] if record_number else [])]
         update_fields = _claim_version(patient, expected_version, fields=())
         if centre.pk == patient.centre_id:

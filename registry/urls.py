@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, board, exchange, jobs, patients, records
+from .views import audit, board, exchange, jobs, patients, quality, records
 
 app_name = "registry"
 
@@ -31,6 +31,26 @@ urlpatterns = [
         "patients/<registry_id:registry_id>/audit/",
         audit.PatientAuditView.as_view(),
         name="patient-audit",
+    ),
+    path(
+        "patients/<registry_id:registry_id>/queries/new/",
+        quality.QueryRaiseView.as_view(),
+        name="query-raise",
+    ),
+    path(
+        "patients/<registry_id:registry_id>/review/",
+        quality.CaseReviewView.as_view(),
+        name="case-review",
+    ),
+    path(
+        "patients/<registry_id:registry_id>/lock/",
+        quality.CaseLockView.as_view(),
+        name="case-lock",
+    ),
+    path(
+        "patients/<registry_id:registry_id>/unlock/",
+        quality.CaseLockView.as_view(unlock=True),
+        name="case-unlock",
     ),
     path(
         "patients/<registry_id:registry_id>/<slug:kind>/new/",
@@ -67,6 +87,8 @@ urlpatterns = [
         board.DecisionSheetView.as_view(),
         name="decision-sheet",
     ),
+    path("queries/", quality.QueryListView.as_view(), name="query-list"),
+    path("queries/<int:pk>/", quality.QueryDetailView.as_view(), name="query-detail"),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("import/", exchange.ImportPageView.as_view(), name="import"),
     path("export/", exchange.ExportPageView.as_view(), name="export"),

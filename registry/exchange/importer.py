@@ -573,6 +573,20 @@ class _BulkImport:
 
     # --- writing ---
 
+    def refuse_locked(self) -> None:
+        """A case locked for analysis refuses any change, as every write does (services);
+        the error names the case's first changed record."""
+        first_change = {}
+        for case in self.cases:
+            if not case.patient.stored:
+                continue
+            records = [case.patient, *(r for rs in case.records.values() for r in rs)]
+            changed = next((record for record in records if record.changed), None)
+            if changed is not None:
+                first_change[case.patient.instance.pk] = changed.where
+        for patient_id, message in services.prepare_case_changes(first_change).items():
+            self.error(first_change[patient_id], "__all__", message)
+
     def write(self) -> list[Patient]:
         """Bulk inserts and updates per table, each row with its audit row; returns the
         patients whose case changed."""
@@ -628,10 +642,12 @@ def import_cases(
     importer = _BulkImport(user=user, result=result, reason=reason)
     with transaction.atomic():
         importer.check(located, lock=not dry_run, progress=progress)
-        if not result.ok:
-            return result
-        if dry_run:
-            _count_as_written(importer)
+        if result.ok:
+            importer.refuse_locked()
+        if not result.ok or dry_run:
+            if result.ok:
+                _count_as_written(importer)
+            transaction.set_rollback(True)  # a dry run marks no review outdated either
             return result
         try:
             with transaction.atomic():

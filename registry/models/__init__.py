@@ -23,6 +23,7 @@ from .kinds import (
     RecordKind,
 )
 from .patients import Patient
+from .quality import CaseStatus, DataQuery, QueryState, QueryStep
 from .summary import CrEpisodeSummary, LineSummary, PatientSummary
 
 __all__ = [
@@ -35,10 +36,12 @@ __all__ = [
     "BoardAttendance",
     "BoardMeeting",
     "CaseDiscussion",
+    "CaseStatus",
     "Centre",
     "CentreMembership",
     "ClinicalRecord",
     "CrEpisodeSummary",
+    "DataQuery",
     "FollowUp",
     "Job",
     "LineSummary",
@@ -46,6 +49,8 @@ __all__ = [
     "Patient",
     "PatientSummary",
     "ProgressionEvent",
+    "QueryState",
+    "QueryStep",
     "Radiotherapy",
     "ReceptorAssessment",
     "RecordKind",

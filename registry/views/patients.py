@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
-from registry import access, services
+from registry import access, quality_selectors, services
 from registry.case_page import case_overview, case_summary, course_chart, legend
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
@@ -33,6 +33,8 @@ class HomeView(TemplateView):
         user = self.request.user
         return super().get_context_data(
             **home_counts(user),
+            # Not cached with the counts: a query changes without making a new data version.
+            open_queries_assigned=quality_selectors.open_queries_assigned_count(user),
             upcoming_meetings=access.board_meetings(user)
             .filter(held_on__gte=timezone.localdate())
             .select_related("centre")
@@ -156,6 +158,7 @@ class PatientDetailView(DetailView):
             chart=course_chart(case),
             legend=legend(),
             record_types=RECORD_TYPES,
+            quality=quality_selectors.case_quality(self.object),
             **kwargs,
         )
 

@@ -1,6 +1,7 @@
 """Create, edit and delete any record of a patient, one set of views for every kind."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -9,7 +10,7 @@ from django.utils.http import urlencode
 from django.views.generic import CreateView, FormView, UpdateView
 
 from registry import access, services
-from registry.forms import DeleteForm
+from registry.forms import DeleteForm, apply_validation_error
 from registry.record_types import record_type
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
@@ -111,6 +112,9 @@ class RecordDeleteView(PatientRecordMixin, FormView):
             form.add_error(
                 None, f"Other records depend on this one; delete them first: {blockers}."
             )
+            return self.form_invalid(form)
+        except ValidationError as error:  # e.g. the case is locked for analysis
+            apply_validation_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, f"{self.record_type.label.capitalize()} deleted.")
         return redirect(self.get_success_url())

@@ -6,12 +6,16 @@ from rest_framework.test import APIClient
 
 from registry.record_types import RECORD_TYPES
 from tests.registry.test_job_access import job_of
+from tests.registry.test_quality import query_of
 
 OPEN = "open"  # any user with a role
 READ = "read"  # scoped to the user's centres
 POST_ONLY = "post-only"
 REPORT = "report"
 JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_access.py
+QUERIES = "queries"  # data managers and auditors (scoped to their centres), never analysts
+QUERY = "query"  # one query: its centre's data managers, auditors
+QUERY_STEP = "query-step"  # answer, close, reopen: POST only
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -27,6 +31,11 @@ EXPECTED = {
     "api:job-list": OPEN,
     "api:job-detail": JOB,
     "api:job-result": JOB,
+    "api:query-list": QUERIES,
+    "api:query-detail": QUERY,
+    "api:query-answer": QUERY_STEP,
+    "api:query-close": QUERY_STEP,
+    "api:query-reopen": QUERY_STEP,
     **{f"api:record-{slug}-list": OPEN for slug in RECORD_TYPES},
     **{f"api:record-{slug}-detail": READ for slug in RECORD_TYPES},
 }
@@ -47,6 +56,8 @@ def url(name: str, case) -> str:
         return reverse(name, args=[job_of(case).pk])
     if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
         return reverse(name, args=[case.patient.registry_id])
+    if name.startswith("api:query-") and name != "api:query-list":
+        return reverse(name, args=[query_of(case).pk])
     if name.endswith("-detail"):
         slug = name.removeprefix("api:record-").removesuffix("-detail")
         return reverse(name, args=[case.records[slug].pk])
@@ -64,6 +75,12 @@ def expected_status(kind: str, rule: str, own: bool) -> int:
         return 200 if kind != "data_manager" else 403
     if rule == JOB:  # the example job is a colleague's of the case's centre
         return 404
+    if rule in (QUERIES, QUERY, QUERY_STEP) and kind == "analyst":
+        return 403
+    if rule == QUERIES:
+        return 200
+    if rule == QUERY_STEP:
+        return 405
     return 200 if own or kind == "auditor" else 404
 
 

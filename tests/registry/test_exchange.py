@@ -18,9 +18,12 @@ from registry.models import (
     PATIENT_RECORD_MODELS,
     BoardAttendance,
     BoardMeeting,
+    CaseStatus,
     Centre,
+    DataQuery,
     Patient,
     ProgressionEvent,
+    QueryStep,
     TreatmentLine,
 )
 from tests.jobs import jobs_run
@@ -157,7 +160,14 @@ def test_round_trip_of_the_demo_registry_in_both_formats(tmp_path, django_user_m
     first_json = tmp_path / "first.json"
     call_command("export_cases", output=str(first_json))
     call_command("export_cases", format="csv", output=str(tmp_path / "csv"))
-    for model in (*reversed(PATIENT_RECORD_MODELS), BoardAttendance, BoardMeeting, Patient):
+    quality = (QueryStep, DataQuery, CaseStatus)  # the demo's queries, review and lock
+    for model in (
+        *quality,
+        *reversed(PATIENT_RECORD_MODELS),
+        BoardAttendance,
+        BoardMeeting,
+        Patient,
+    ):
         model.objects.all().delete()  # an empty registry: only centres and users remain
     assert Centre.objects.filter(code__in=["MIL", "TOR", "NAP"]).count() == 3
     root = django_user_model.objects.get(username="admin")

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from registry.domain.oligoprogression import opd_case
 from registry.domain.response import cr_episodes
-from registry.models import CaseDiscussion, Patient, TreatmentLine
+from registry.models import CaseDiscussion, CaseStatus, DataQuery, Patient, TreatmentLine
 from registry.selectors import patient_data
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,10 @@ def test_demo_has_every_kind_of_case_and_user():
     }
     assert CaseDiscussion.objects.filter(recommendation="").exists()
     assert CaseDiscussion.objects.filter(followed=False).exists()
+    states = set(DataQuery.objects.values_list("state", flat=True))
+    assert states == {"open", "answered", "closed"}
+    assert CaseStatus.objects.filter(reviewed_at__isnull=False, locked_at=None).count() == 1
+    assert CaseStatus.objects.filter(locked_at__isnull=False).count() == 1
     users = {u.username: u for u in get_user_model().objects.all()}
     assert set(users) == {
         "admin",

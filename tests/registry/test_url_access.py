@@ -9,6 +9,7 @@ from django.urls import get_resolver, reverse
 
 from registry.record_types import RECORD_TYPES
 from tests.registry.test_job_access import job_of
+from tests.registry.test_quality import query_of
 
 LIST = "list"
 CREATE = "create"
@@ -19,6 +20,9 @@ AUDIT_LOG = "audit-log"
 SHEET = "sheet"
 REPORT = "report"
 JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_access.py
+QUERY = "query"  # a query on a patient: its centre's data managers, auditors; never analysts
+QUALITY = "quality"  # raise a query, review, lock: auditors of the patient's centre
+UNLOCK = "unlock"  # administrators alone
 
 EXPECTED = {
     "home": LIST,
@@ -45,6 +49,12 @@ EXPECTED = {
     "registry:export": LIST,
     "registry:job-list": LIST,
     "registry:job-detail": JOB,
+    "registry:query-list": LIST,
+    "registry:query-detail": QUERY,
+    "registry:query-raise": QUALITY,
+    "registry:case-review": QUALITY,
+    "registry:case-lock": QUALITY,
+    "registry:case-unlock": UNLOCK,
     "registry:import-guide": CREATE,
     "registry:import-example": CREATE,
     "analytics:index": REPORT,
@@ -77,6 +87,12 @@ def examples(name: str, case) -> list[dict]:
         ]
     if name == "registry:record-create":
         return [{"registry_id": patient.registry_id, "kind": slug} for slug in RECORD_TYPES]
+    if name in {"registry:query-raise", "registry:case-review", "registry:case-lock"}:
+        return [{"registry_id": patient.registry_id}]
+    if name == "registry:case-unlock":
+        return [{"registry_id": patient.registry_id}]
+    if name == "registry:query-detail":
+        return [{"pk": query_of(case).pk}]
     if name.startswith("registry:patient-") and name not in {
         "registry:patient-list",
         "registry:patient-create",
@@ -116,6 +132,14 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         return 404
     if rule == REPORT:  # aggregated over the user's own centres: no foreign record in the URL
         return 200 if kind in ("auditor", "analyst") else 403
+    if rule == UNLOCK:
+        return 403
+    if rule == QUALITY:
+        return 200 if kind == "auditor" else 403  # the auditor here is registry-wide
+    if rule == QUERY:
+        if kind == "analyst":
+            return 404  # analysts see no query, not even their centre's
+        return 200 if own_centre or kind == "auditor" else 404
     if kind == "data_manager":
         if rule in (CREATE,):
             return 200

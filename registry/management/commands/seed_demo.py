@@ -11,10 +11,13 @@ from registry.models import (
     PATIENT_RECORD_MODELS,
     BoardAttendance,
     BoardMeeting,
+    CaseStatus,
     Centre,
     CentreMembership,
+    DataQuery,
     Patient,
     PatientSummary,
+    QueryStep,
     RegistryWideGrant,
 )
 from registry.models.accounts import role_history
@@ -63,6 +66,9 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:  # allowed for this transaction only
                 cursor.execute("SET LOCAL registry.audit_purge = 'on'")
         for model in (
+            QueryStep,
+            DataQuery,
+            CaseStatus,
             *reversed(PATIENT_RECORD_MODELS),
             BoardAttendance,
             BoardMeeting,

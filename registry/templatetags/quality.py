@@ -1,0 +1,21 @@
+"""The open queries at a record or one of its fields, for the case page's badges."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def record_queries(quality, slug: str, pk: int) -> list:
+    return quality.by_record.get((slug, pk), []) if quality else []
+
+
+@register.simple_tag
+def field_queries(quality, slug: str, pk: int, name: str) -> list:
+    return quality.by_field.get((slug, pk, name), []) if quality else []
+
+
+@register.filter
+def kind_label(kinds: dict, slug: str) -> str:
+    kind = kinds.get(slug)
+    return kind.label.capitalize() if kind else "Patient"
