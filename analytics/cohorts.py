@@ -14,6 +14,7 @@ from registry.models import Patient
 from registry.selectors import not_recorded_counts, patient_data
 
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .quality import filter_by_review
 from .variables import PatientFacts, episode_variables, line_variables, patient_variables
 
 
@@ -26,6 +27,7 @@ class CohortFilter:
     mbc_to: date | None = None
     presentation: str = ""
     subtype: str = ""
+    review: str = ""  # "", "reviewed" or "unreviewed" (analytics.quality.REVIEW_CHOICES)
 
     def as_dict(self) -> dict:
         values = asdict(self)
@@ -71,7 +73,7 @@ def cohort_patients(visible: QuerySet[Patient], filters: CohortFilter) -> QueryS
         patients = patients.filter(presentation=filters.presentation)
     if filters.subtype:
         patients = patients.filter(summary__subtype=filters.subtype)
-    return patients
+    return filter_by_review(patients, filters.review)
 
 
 def build_cohort(visible: QuerySet[Patient], filters: CohortFilter) -> Cohort:

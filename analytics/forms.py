@@ -8,6 +8,7 @@ from registry.models.vocabularies import Presentation
 from registry.widgets import clinical_date_field
 
 from .cohorts import CohortFilter
+from .quality import REVIEW_CHOICES
 
 
 class CohortFilterForm(forms.Form):
@@ -20,6 +21,7 @@ class CohortFilterForm(forms.Form):
     subtype = forms.ChoiceField(
         choices=[("", "Any"), *((s.value, s.value) for s in Subtype)], required=False
     )
+    review = forms.ChoiceField(label="Source review", choices=REVIEW_CHOICES, required=False)
     by_centre = forms.BooleanField(label="Show centres side by side", required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -52,4 +54,5 @@ class CohortFilterForm(forms.Form):
             mbc_to=data["mbc_to"],
             presentation=data["presentation"],
             subtype=data["subtype"],
+            review=data["review"],
         )

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from . import access
 from .domain.oligoprogression import first_locoregional_opd
-from .domain.plausibility import course_warnings
 from .domain.response import cr_episodes, first_cr_date
+from .finding_services import findings_refresh
 from .models import (
     ApiToken,
     BoardAttendance,
@@ -339,16 +339,9 @@ def patient_summary_refresh(*patients: Patient) -> None:
                 "line_count": len(item.course.lines),
                 "last_contact": item.course.last_contact,
                 "status_at_last_contact": item.course.last_contact_status,
-                "warning_count": len(
-                    course_warnings(
-                        item.course,
-                        primary_diagnosis=item.primary_diagnosis,
-                        receptors=list(item.receptors),
-                        birth_date=item.birth_date,
-                    )
-                ),
             },
         )
+    findings_refresh(ids)
 
 
 def patient_summaries_refresh_all(batch_size: int = 500) -> int:

@@ -13,6 +13,7 @@ from .clinical import (
     Surgery,
     TreatmentLine,
 )
+from .findings import Finding, FindingStatus
 from .jobs import Job
 from .kinds import (
     CLINICAL_RECORD_MODELS,
@@ -41,6 +42,8 @@ __all__ = [
     "CentreMembership",
     "ClinicalRecord",
     "DataQuery",
+    "Finding",
+    "FindingStatus",
     "FollowUp",
     "Job",
     "MetastaticSite",
