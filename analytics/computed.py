@@ -16,13 +16,15 @@ from django.core.cache import cache
 from django.db.models import Max
 
 from registry import access
-from registry.models import PATIENT_RECORD_MODELS, Centre, Patient
+from registry.models import PATIENT_RECORD_MODELS, CaseStatus, Centre, DataQuery, Finding, Patient
 
 from .catalogue import ReportSpec
 from .centres import centre_comparison
 from .cohorts import Cohort, CohortFilter, build_cohort
 
 CACHE_SECONDS = 15 * 60
+# Reports state their cohort's open findings, open queries and reviews (analytics.quality).
+QUALITY_MODELS = (Finding, DataQuery, CaseStatus)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def data_version() -> str:
     """The newest history row of every table a report reads, as one short string."""
     newest = [
         model.history.aggregate(id=Max("history_id"), at=Max("history_date"))
-        for model in (Patient, Centre, *PATIENT_RECORD_MODELS)
+        for model in (Patient, Centre, *PATIENT_RECORD_MODELS, *QUALITY_MODELS)
     ]
     return json.dumps(newest, default=str)
 
