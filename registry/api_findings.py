@@ -29,7 +29,9 @@ class FindingAccess(permissions.BasePermission):
 
 class FindingSerializer(serializers.ModelSerializer):
     patient = serializers.SlugRelatedField(slug_field="registry_id", read_only=True)
-    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    confirmed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Finding
