@@ -18,6 +18,7 @@ FILTERS = [
     OpenApiParameter("mbc_to", OpenApiTypes.DATE),
     OpenApiParameter("presentation", str, enum=["de_novo", "recurrent"]),
     OpenApiParameter("subtype", str),
+    OpenApiParameter("review", str, enum=["reviewed", "unreviewed"]),
     OpenApiParameter("by_centre", bool),
 ]
 

@@ -1,6 +1,6 @@
 """The one cohort filter set of the reports: pages, API and `report` command parse with it.
 
-One definition of the five filters, their choices and their error messages
+One definition of the six filters, their choices and their error messages
 (django-filter). A bad value is a field error: re-rendered at the field on a page, a 400
 JSON body from the API, a CommandError from the command.
 """
@@ -18,6 +18,8 @@ from registry.models import Centre, Patient
 from registry.models.vocabularies import Presentation
 from registry.widgets import INVALID_DATE, ClinicalDateInput
 
+from .quality import REVIEW_CHOICES, filter_by_review
+
 PERIOD_REVERSED = "The end of the period is before its start."
 CENTRE_REFUSED = "Unknown or not accessible centre: %(value)s."
 
@@ -31,6 +33,7 @@ class CohortFilter:
     mbc_to: date | None = None
     presentation: str = ""
     subtype: str = ""
+    review: str = ""  # "", "reviewed" or "unreviewed" (analytics.quality.REVIEW_CHOICES)
 
     def as_dict(self) -> dict:
         values = asdict(self)
@@ -42,7 +45,9 @@ class CohortFilterForm(forms.Form):
     """The filter set's form: the period check and the report's centre-comparison switch."""
 
     by_centre = forms.BooleanField(label="Show centres side by side", required=False)
-    field_order = ["centre", "mbc_from", "mbc_to", "presentation", "subtype", "by_centre"]
+    field_order = [
+        "centre", "mbc_from", "mbc_to", "presentation", "subtype", "review", "by_centre"
+    ]  # fmt: skip
 
     def clean(self):
         cleaned = super().clean()
@@ -80,6 +85,12 @@ class CohortFilterSet(django_filters.FilterSet):
         choices=[(s.value, s.value) for s in Subtype],
         empty_label="Any",
     )
+    review = django_filters.ChoiceFilter(
+        label="Source review",
+        choices=[choice for choice in REVIEW_CHOICES if choice[0]],
+        empty_label="Any",
+        method="filter_review",
+    )
 
     class Meta:
         model = Patient
@@ -107,8 +118,11 @@ class CohortFilterSet(django_filters.FilterSet):
                 form.fields["by_centre"].widget = forms.HiddenInput()
         return self._form
 
+    def filter_review(self, queryset, name, value):
+        return filter_by_review(queryset, value)
+
     def filter_queryset(self, queryset):
-        """The five filters; `by_centre` is how the report is shown, not who is in it."""
+        """The filters; `by_centre` is how the report is shown, not who is in it."""
         for name, value in self.form.cleaned_data.items():
             if name in self.filters:
                 queryset = self.filters[name].filter(queryset, value)
@@ -127,6 +141,7 @@ class CohortFilterSet(django_filters.FilterSet):
             mbc_to=data["mbc_to"],
             presentation=data["presentation"],
             subtype=data["subtype"],
+            review=data["review"],
         )
 
     @classmethod
@@ -138,6 +153,7 @@ class CohortFilterSet(django_filters.FilterSet):
             "mbc_to": filters.mbc_to,
             "presentation": filters.presentation,
             "subtype": filters.subtype,
+            "review": filters.review,
         }
         filterset = cls(data, queryset=patients, centres=[(c, c) for c in filters.centres])
         if not filterset.is_valid():

@@ -25,6 +25,7 @@ from .models import (
     Centre,
     CentreMembership,
     DataQuery,
+    Finding,
     Patient,
     RegistryWideGrant,
     TreatmentLine,
@@ -32,8 +33,9 @@ from .models import (
 from .models.accounts import role_history
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-# The data-quality workflow's rows of a patient: its queries, its review and lock.
-QUALITY_MODELS = (DataQuery, CaseStatus)
+# The data-quality workflow's rows of a patient: its queries, its review and lock, the
+# rules' findings.
+QUALITY_MODELS = (DataQuery, CaseStatus, Finding)
 NOT_COMPARED = {"created_at", "updated_at", "version", "date_joined"}
 User = get_user_model()
 
@@ -131,6 +133,8 @@ def _label(model: type[Model], row, names: Names) -> str:
         return names.of(model, row.id)
     if model is DataQuery:
         return f"{names.of(Patient, row.patient_id)}, query #{row.id}"
+    if model is Finding:
+        return f"{names.of(Patient, row.patient_id)}, finding #{row.id} ({row.rule})"
     if hasattr(row, "patient_id"):
         when = (
             names.of(BoardMeeting, row.meeting_id)
@@ -281,6 +285,7 @@ RECORD_KINDS: dict[str, tuple[str, type[Model]]] = {
     },
     "dataquery": ("Query", DataQuery),
     "casestatus": ("Case review and lock", CaseStatus),
+    "finding": ("Data-quality finding", Finding),
     "boardmeeting": ("Tumour-board meeting", BoardMeeting),
     "boardattendance": ("Specialties present at a meeting", BoardAttendance),
     "centre": ("Centre", Centre),

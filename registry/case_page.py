@@ -10,12 +10,12 @@ category, and a row of events (progressions, surgeries, radiotherapy, death).
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from .domain.oligoprogression import OpdCase, opd_case
-from .domain.plausibility import course_warnings
 from .domain.response import CrEpisode, cr_episodes
-from .domain.rules import CaseWarning
+from .finding_selectors import CaseFindings, case_findings_of
 from .labels import clinical_label
 from .models import Patient
 from .record_types import RECORD_TYPES
@@ -50,7 +50,7 @@ class CaseOverview:
     data: PatientData
     episodes: list[CrEpisode]
     opd: OpdCase | None
-    warnings: list[CaseWarning]
+    findings: CaseFindings
     timeline: list[TimelineEntry]
 
     @property
@@ -67,19 +67,13 @@ def case_overview(patient: Patient) -> CaseOverview:
     records = patient_records(patient)
     data = patient_data(Patient.objects.filter(pk=patient.pk))[patient.pk]
     episodes = cr_episodes(data.course)
-    warnings = course_warnings(
-        data.course,
-        primary_diagnosis=data.primary_diagnosis,
-        receptors=list(data.receptors),
-        birth_date=data.birth_date,
-    )
     return CaseOverview(
         patient=patient,
         records=records,
         data=data,
         episodes=episodes,
         opd=opd_case(data.course),
-        warnings=warnings,
+        findings=case_findings_of(patient, records, today=timezone.localdate()),
         timeline=build_timeline(patient, records, episodes),
     )
 

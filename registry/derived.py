@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .domain.analysis import derived_facts
-from .domain.plausibility import course_warnings
 from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary
-from .selectors import PatientData, patient_data
+from .selectors import patient_data
 
 # Analysis column -> PatientSummary field, where the patient list named the field first.
 RENAMED = {
@@ -25,7 +24,8 @@ RENAMED = {
     "last_contact_date": "last_contact",
     "opd_date": "first_locoregional_opd_date",
 }
-SUMMARY_ONLY = ("warning_count",)  # kept for the patient list, not an analysis column
+# Kept by the data-quality rules (`finding_services.findings_refresh`) for the patient list.
+SUMMARY_ONLY = ("warning_count",)
 EPISODE_FIELDS = (
     "episode",
     "first_cr_date",
@@ -60,38 +60,31 @@ class DerivedRows:
     lines: dict[int, list[dict]]
 
 
-def _summary_fields(item: PatientData, facts: dict) -> dict:
-    row = {field: facts[column] for column, field in PATIENT_FIELDS.items()}
-    row["warning_count"] = len(
-        course_warnings(
-            item.course,
-            primary_diagnosis=item.primary_diagnosis,
-            receptors=list(item.receptors),
-            birth_date=item.birth_date,
-        )
-    )
-    return row
-
-
 def derive(patients) -> DerivedRows:
     """A fresh derivation of the patients of a queryset (one query per record table)."""
     rows = DerivedRows({}, {}, {})
     for pk, item in patient_data(patients).items():
         facts = derived_facts(item.course, item.receptors)
-        rows.patients[pk] = _summary_fields(item, facts.patient)
+        rows.patients[pk] = {
+            field: facts.patient[column] for column, field in PATIENT_FIELDS.items()
+        }
         rows.episodes[pk] = facts.episodes
         rows.lines[pk] = facts.lines
     return rows
 
 
 def _write(patients, rows: DerivedRows) -> None:
-    """Replace the stored rows of `patients` (a queryset) by `rows`: 3 deletes, 3 inserts."""
+    """Replace the stored rows of `patients` (a queryset) by `rows`: 2 deletes, 3 inserts.
+
+    The patient rows are upserted, so the warning count the rules keep in them survives."""
     ids = patients.values("pk")
-    PatientSummary.objects.filter(patient__in=ids).delete()
     CrEpisodeSummary.objects.filter(patient__in=ids).delete()
     LineSummary.objects.filter(patient__in=ids).delete()
     PatientSummary.objects.bulk_create(
-        PatientSummary(patient_id=pk, **row) for pk, row in rows.patients.items()
+        [PatientSummary(patient_id=pk, **row) for pk, row in rows.patients.items()],
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=[*PATIENT_FIELDS.values(), "refreshed_at"],
     )
     CrEpisodeSummary.objects.bulk_create(
         CrEpisodeSummary(patient_id=pk, **row)
@@ -136,7 +129,7 @@ def rebuild(batch_size: int = BATCH_SIZE) -> int:
 
 def _stored(patients) -> DerivedRows:
     ids = patients.values("pk")
-    summary_fields = [*PATIENT_FIELDS.values(), *SUMMARY_ONLY]
+    summary_fields = list(PATIENT_FIELDS.values())
     rows = DerivedRows({}, {}, {})
     for pk, *values in PatientSummary.objects.filter(patient__in=ids).values_list(
         "patient_id", *summary_fields

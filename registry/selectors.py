@@ -22,7 +22,10 @@ from .domain.course import (
 from .models import (
     CLINICAL_RECORD_MODELS,
     PATIENT_RECORD_MODELS,
+    CaseStatus,
     Centre,
+    DataQuery,
+    Finding,
     FollowUp,
     MetastaticSite,
     Patient,
@@ -272,7 +275,8 @@ def data_version() -> str:
     """
     newest = [
         model.history.order_by(f"-{column}").values(column)[:1]
-        for model in (Patient, Centre, *PATIENT_RECORD_MODELS)
+        # Reports state their cohort's open findings, queries and reviews: those count too.
+        for model in (Patient, Centre, *PATIENT_RECORD_MODELS, Finding, DataQuery, CaseStatus)
         for column in ("history_id", "history_date")
     ]
     # A rebuild of the derived rows (after a rule change) writes no history: their newest

@@ -15,6 +15,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from . import access, derived
+from .finding_services import findings_refresh
 from .models import (
     ApiToken,
     BoardAttendance,
@@ -340,7 +341,9 @@ def patient_summary_refresh(*patients: Patient) -> None:
 
     Set-wise, a few queries for any number of patients (`registry.derived.refresh`).
     """
-    derived.refresh(p.pk for p in patients)
+    ids = [p.pk for p in patients]
+    derived.refresh(ids)
+    findings_refresh(ids)  # and the patient list's warning count
 
 
 def patient_summaries_refresh_all(batch_size: int = derived.BATCH_SIZE) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, board, exchange, jobs, patients, quality, records
+from .views import audit, board, exchange, findings, jobs, patients, quality, records
 
 app_name = "registry"
 
@@ -89,6 +89,9 @@ urlpatterns = [
     ),
     path("queries/", quality.QueryListView.as_view(), name="query-list"),
     path("queries/<int:pk>/", quality.QueryDetailView.as_view(), name="query-detail"),
+    path("findings/", findings.FindingListView.as_view(), name="finding-list"),
+    path("findings/<int:pk>/", findings.FindingDetailView.as_view(), name="finding-detail"),
+    path("completeness/", findings.CompletenessView.as_view(), name="completeness"),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("import/", exchange.ImportPageView.as_view(), name="import"),
     path("export/", exchange.ExportPageView.as_view(), name="export"),

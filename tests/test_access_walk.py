@@ -30,7 +30,14 @@ from rest_framework.test import APIClient
 
 from registry import services
 from registry.access import Role
-from registry.models import ApiToken, Centre, CentreMembership, Patient, RegistryWideGrant
+from registry.models import (
+    ApiToken,
+    Centre,
+    CentreMembership,
+    Finding,
+    Patient,
+    RegistryWideGrant,
+)
 from registry.record_types import RECORD_TYPES
 from tests.factories import UserFactory
 from tests.registry.test_api_access import EXPECTED as API_RULES
@@ -67,6 +74,7 @@ def foreign(case_a, case_b, dm_b, admin_user):
     objects = {rt.model: case_b.records[slug] for slug, rt in RECORD_TYPES.items()}
     objects |= {
         Patient: case_b.patient,
+        Finding: Finding.objects.filter(patient=case_b.patient).first(),
         type(case_b.meeting): case_b.meeting,
         Centre: case_b.patient.centre,
         CentreMembership: CentreMembership.objects.get(user=dm_b),

@@ -174,15 +174,16 @@ def assert_status(response, expected):
 # A form save: session, user, roles, the patient, the form's choices; then the access
 # check, the patient's bounds (3), the unique and check constraints (the check constraints
 # a savepoint each), the row and its audit row, and the derived rows' refresh (its own
-# count: a delete and an insert per derived table), and the case's lock (one query).
-CREATE_RECORD_FORM = 43
-EDIT_RECORD_FORM = 44  # and the row lock of the version check
+# count: the derived tables, then the patient's data-quality findings), and the case's
+# lock (one query).
+CREATE_RECORD_FORM = 54
+EDIT_RECORD_FORM = 53  # the row lock of the version check; no new finding to insert
 # The next registry ID (and on PostgreSQL the advisory lock that serialises it).
-CREATE_PATIENT_FORM = 40 + (connection.vendor == "postgresql")
-EDIT_PATIENT_FORM = 44
-API_POST = 40
-API_PATCH = 40
-API_PATCH_PATIENT = 41
+CREATE_PATIENT_FORM = 51 + (connection.vendor == "postgresql")
+EDIT_PATIENT_FORM = 53
+API_POST = 51
+API_PATCH = 49
+API_PATCH_PATIENT = 50
 # The case's stored rows read per table, the changed line written with its audit row.
-CASE_PUT = 36
-IMPORT_ONE_CASE = 35
+CASE_PUT = 45
+IMPORT_ONE_CASE = 44

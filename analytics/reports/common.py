@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from analytics.cohorts import Cohort
 from analytics.proportions import Proportion
+from analytics.quality import cohort_quality
 
 METHODS = {
     "time_unit": "months = days / 30.4375",
@@ -80,6 +81,7 @@ def meta(report: str, cohort: Cohort, **extra) -> dict:
         "filters": cohort.filters.as_dict(),
         "selection": cohort.selection,
         "not_recorded": cohort.not_recorded,
+        "quality": cohort_quality([] if cohort.source is None else cohort.source.values("pk")),
         "methods": METHODS,
         **extra,
     }

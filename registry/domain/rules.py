@@ -2,10 +2,10 @@
 warnings (the record is saved, and the case page says what looks wrong).
 
 Each function returns messages instead of raising, so models turn them into
-ValidationErrors at the right field and the case page lists the warnings.
+ValidationErrors at the right field and the data-quality rules
+(`quality_rules.py`) report the warnings.
 """
 
-from dataclasses import dataclass
 from datetime import date
 
 PRESENTATION_GAP_DAYS = 90
@@ -60,11 +60,3 @@ def presentation_warning(
             f"the primary diagnosis (within {PRESENTATION_GAP_DAYS})."
         )
     return None
-
-
-@dataclass(frozen=True)
-class CaseWarning:
-    """A plausibility warning on the case page: what looks wrong and where to look."""
-
-    message: str
-    section: str

@@ -13,6 +13,7 @@ from .clinical import (
     Surgery,
     TreatmentLine,
 )
+from .findings import Finding, FindingStatus
 from .jobs import Job
 from .kinds import (
     CLINICAL_RECORD_MODELS,
@@ -42,6 +43,8 @@ __all__ = [
     "ClinicalRecord",
     "CrEpisodeSummary",
     "DataQuery",
+    "Finding",
+    "FindingStatus",
     "FollowUp",
     "Job",
     "LineSummary",

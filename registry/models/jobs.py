@@ -17,6 +17,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         IMPORT = "import", "Case import"
         EXPORT = "export", "Case export"
+        RULES = "rules", "Data-quality rule run"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -73,6 +74,8 @@ class Job(models.Model):
         if self.kind == self.Kind.IMPORT:
             verb = "Check of" if self.dry_run else "Import of"
             return f"{verb} {self.input_name}"
+        if self.kind == self.Kind.RULES:
+            return "Data-quality rule run"
         return f"Case export ({self.parameters.get('output', 'json').upper()})"
 
     @property

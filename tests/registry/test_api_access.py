@@ -5,6 +5,7 @@ from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from registry.record_types import RECORD_TYPES
+from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
 
@@ -36,6 +37,11 @@ EXPECTED = {
     "api:query-answer": QUERY_STEP,
     "api:query-close": QUERY_STEP,
     "api:query-reopen": QUERY_STEP,
+    "api:finding-list": QUERIES,
+    "api:finding-detail": QUERY,
+    "api:finding-confirm": QUERY_STEP,
+    "api:finding-to-query": QUERY_STEP,
+    "api:completeness": OPEN,
     **{f"api:record-{slug}-list": OPEN for slug in RECORD_TYPES},
     **{f"api:record-{slug}-detail": READ for slug in RECORD_TYPES},
 }
@@ -47,7 +53,7 @@ def api_url_names() -> set[str]:
         f"api:{n}"
         for n in api.reverse_dict
         if (isinstance(n, str) and "-" in n)
-        or n in {"schema", "docs", "case", "import", "export", "report"}
+        or n in {"schema", "docs", "case", "import", "export", "report", "completeness"}
     }
 
 
@@ -58,6 +64,8 @@ def url(name: str, case) -> str:
         return reverse(name, args=[case.patient.registry_id])
     if name.startswith("api:query-") and name != "api:query-list":
         return reverse(name, args=[query_of(case).pk])
+    if name.startswith("api:finding-") and name != "api:finding-list":
+        return reverse(name, args=[finding_of(case).pk])
     if name.endswith("-detail"):
         slug = name.removeprefix("api:record-").removesuffix("-detail")
         return reverse(name, args=[case.records[slug].pk])

@@ -21,6 +21,7 @@ from registry.models import (
     CaseStatus,
     Centre,
     DataQuery,
+    Finding,
     Patient,
     ProgressionEvent,
     QueryStep,
@@ -160,7 +161,8 @@ def test_round_trip_of_the_demo_registry_in_both_formats(tmp_path, django_user_m
     first_json = tmp_path / "first.json"
     call_command("export_cases", output=str(first_json))
     call_command("export_cases", format="csv", output=str(tmp_path / "csv"))
-    quality = (QueryStep, DataQuery, CaseStatus)  # the demo's queries, review and lock
+    # the demo's findings, queries, review and lock
+    quality = (Finding, QueryStep, DataQuery, CaseStatus)
     for model in (
         *quality,
         *reversed(PATIENT_RECORD_MODELS),

@@ -4,7 +4,14 @@ from django.apps import apps
 from django.urls import reverse
 
 from registry.access import Role
-from registry.models import KIND_BY_SLUG, PATIENT_RECORD_MODELS, RECORD_KINDS, DataQuery, Patient
+from registry.models import (
+    KIND_BY_SLUG,
+    PATIENT_RECORD_MODELS,
+    RECORD_KINDS,
+    DataQuery,
+    Finding,
+    Patient,
+)
 from registry.record_types import RECORD_TYPES
 from registry.roles import ROLE_PERMISSIONS
 
@@ -22,9 +29,8 @@ def test_every_model_of_one_patient_is_a_record_kind():
         )
     }
 
-    # A query is about a case's data, not a record of it: its own pages and API show it,
-    # and the audit trail lists it beside the records (audit.QUALITY_MODELS).
-    assert per_patient == {*PATIENT_RECORD_MODELS, DataQuery}
+    # Queries and findings name a record by kind and id, and are shown at it on the case page.
+    assert per_patient == {*PATIENT_RECORD_MODELS, DataQuery, Finding}
 
 
 def test_kinds_are_distinct_in_every_name_they_are_known_by():

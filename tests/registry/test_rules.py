@@ -343,7 +343,8 @@ def test_an_implausible_age_at_mbc_diagnosis_is_a_warning(patient, born, warned)
 
     type(patient).objects.filter(pk=patient.pk).update(birth_date=born)
 
-    warnings = [w.message for w in case_overview(type(patient).objects.get(pk=patient.pk)).warnings]
+    case = case_overview(type(patient).objects.get(pk=patient.pk))
+    warnings = [item.found.message for item in case.findings.items]
 
     assert any(m.startswith("Aged ") for m in warnings) == warned
 

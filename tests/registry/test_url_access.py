@@ -8,6 +8,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from registry.record_types import RECORD_TYPES
+from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
 
@@ -23,6 +24,8 @@ JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_
 QUERY = "query"  # a query on a patient: its centre's data managers, auditors; never analysts
 QUALITY = "quality"  # raise a query, review, lock: auditors of the patient's centre
 UNLOCK = "unlock"  # administrators alone
+FINDINGS = "findings"  # data managers and auditors (their centres' findings), never analysts
+FINDING = "finding"  # one finding: its centre's data managers, auditors
 
 EXPECTED = {
     "home": LIST,
@@ -55,6 +58,9 @@ EXPECTED = {
     "registry:case-review": QUALITY,
     "registry:case-lock": QUALITY,
     "registry:case-unlock": UNLOCK,
+    "registry:finding-list": FINDINGS,
+    "registry:finding-detail": FINDING,
+    "registry:completeness": LIST,
     "registry:import-guide": CREATE,
     "registry:import-example": CREATE,
     "analytics:index": REPORT,
@@ -93,6 +99,8 @@ def examples(name: str, case) -> list[dict]:
         return [{"registry_id": patient.registry_id}]
     if name == "registry:query-detail":
         return [{"pk": query_of(case).pk}]
+    if name == "registry:finding-detail":
+        return [{"pk": finding_of(case).pk}]
     if name.startswith("registry:patient-") and name not in {
         "registry:patient-list",
         "registry:patient-create",
@@ -136,6 +144,12 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         return 403
     if rule == QUALITY:
         return 200 if kind == "auditor" else 403  # the auditor here is registry-wide
+    if rule == FINDINGS:
+        return 403 if kind == "analyst" else 200
+    if rule == FINDING:
+        if kind == "analyst":
+            return 403  # analysts see no finding, not even their centre's
+        return 200 if own_centre or kind == "auditor" else 404
     if rule == QUERY:
         if kind == "analyst":
             return 404  # analysts see no query, not even their centre's

@@ -38,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--mbc-to", default="", help="MBC diagnosis on or before (YYYY-MM-DD).")
         parser.add_argument("--presentation", default="", help="de_novo or recurrent.")
         parser.add_argument("--subtype", default="", help="e.g. HR+/HER2-, triple-negative.")
+        parser.add_argument("--review", default="", help="reviewed or unreviewed cases only.")
         parser.add_argument("--by-centre", action="store_true", help="Add figures per centre.")
 
     def _user(self, username: str | None):
@@ -60,6 +61,7 @@ class Command(BaseCommand):
                 "mbc_to": options["mbc_to"],
                 "presentation": options["presentation"],
                 "subtype": options["subtype"],
+                "review": options["review"],
                 "by_centre": options["by_centre"],
             },
             user=user,

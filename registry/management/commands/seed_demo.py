@@ -15,6 +15,7 @@ from registry.models import (
     Centre,
     CentreMembership,
     DataQuery,
+    Finding,
     Patient,
     PatientSummary,
     QueryStep,
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:  # allowed for this transaction only
                 cursor.execute("SET LOCAL registry.audit_purge = 'on'")
         for model in (
+            Finding,
             QueryStep,
             DataQuery,
             CaseStatus,
