@@ -17,17 +17,12 @@ REVIEW_CHOICES = [
 ]
 
 
-def reviewed_condition() -> Q:
-    """A case reviewed against the source, and not edited since."""
-    return Q(case_status__reviewed_at__isnull=False, case_status__review_outdated_at__isnull=True)
-
-
 def filter_by_review(patients, review: str):
     """The patients the cohort filter's `review` value keeps."""
     if review == "reviewed":
-        return patients.filter(reviewed_condition())
+        return patients.filter(CaseStatus.reviewed(via="case_status__"))
     if review == "unreviewed":
-        return patients.exclude(reviewed_condition())
+        return patients.exclude(CaseStatus.reviewed(via="case_status__"))
     return patients
 
 
@@ -36,9 +31,7 @@ def cohort_quality(patient_ids) -> dict:
     what the CR and OPD selections use (presentation, subtype, OPD, surgery), and not
     reviewed."""
     open_findings = Finding.objects.filter(patient=OuterRef("pk"), status=FindingStatus.NEW)
-    reviewed = CaseStatus.objects.filter(
-        patient=OuterRef("pk"), reviewed_at__isnull=False, review_outdated_at__isnull=True
-    )
+    reviewed = CaseStatus.objects.filter(CaseStatus.reviewed(), patient=OuterRef("pk"))
     patients = Patient.objects.filter(pk__in=patient_ids).annotate(
         has_finding=Exists(open_findings),
         has_query=Exists(DataQuery.objects.filter(patient=OuterRef("pk"), state=QueryState.OPEN)),

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from . import access
 from .domain.biology import Subtype
 from .domain.identifiers import canonical_record_number
-from .models import CaseDiscussion, MetastaticSite, Patient, TreatmentLine
+from .models import CaseDiscussion, CaseStatus, MetastaticSite, Patient, TreatmentLine
 from .models.vocabularies import Presentation, RegimenCategory, SiteCategory
 from .widgets import INVALID_DATE, ClinicalDateInput
 
@@ -162,7 +162,7 @@ class PatientFilter(django_filters.FilterSet):
 
     def with_review(self, queryset, name, value):
         """Reviewed means a review that no edit has outdated since."""
-        reviewed = Q(case_status__reviewed_at__isnull=False, case_status__review_outdated_at=None)
+        reviewed = CaseStatus.reviewed(via="case_status__")
         if value == "locked":
             return queryset.filter(case_status__locked_at__isnull=False)
         return queryset.filter(reviewed) if value == "reviewed" else queryset.exclude(reviewed)

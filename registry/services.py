@@ -105,7 +105,7 @@ def prepare_case_changes(patient_ids: Iterable[int]) -> dict[int, str]:
         return {}
     statuses = list(
         CaseStatus.objects.filter(patient_id__in=patient_ids)
-        .filter(Q(locked_at__isnull=False) | Q(reviewed_at__isnull=False, review_outdated_at=None))
+        .filter(Q(locked_at__isnull=False) | CaseStatus.reviewed())
         .select_related("patient", "locked_by")
     )
     locked = {

@@ -150,6 +150,14 @@ class CaseStatus(models.Model):
     def is_reviewed(self) -> bool:
         return self.reviewed_at is not None and self.review_outdated_at is None
 
+    @staticmethod
+    def reviewed(via: str = "") -> models.Q:
+        """`is_reviewed` as a query condition: a review no edit has outdated since. `via`
+        names the relation from another model, e.g. "case_status__" from a patient."""
+        return models.Q(
+            **{f"{via}reviewed_at__isnull": False, f"{via}review_outdated_at__isnull": True}
+        )
+
     @property
     def review_is_outdated(self) -> bool:
         return self.reviewed_at is not None and self.review_outdated_at is not None
