@@ -46,21 +46,24 @@ def computed_result(
     by_centre: bool,
     visible: QuerySet[Patient],
     centre_ids: list[int],
+    cohort: Cohort | None = None,
+    version: str | None = None,
 ) -> ComputedReport:
     """The stored result for these arguments, computed and stored first if there is none.
 
     `visible` are the patients the caller may see, `centre_ids` the centres they see (part
     of the key: two callers who see the same centres share results). The result is kept
     as JSON, as every download and API answer gives it, so the first caller and the
-    later ones get exactly the same values.
+    later ones get exactly the same values. A caller that has read the cohort already at a
+    known data version (the reproducible package) passes both, and the result is theirs.
     """
-    version = data_version()
+    version = version or data_version()
     key_parts = [spec.name, filters.as_dict(), by_centre, sorted(centre_ids), version]
     key = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
     stored = ReportResult.objects.filter(key=key).values_list("result", "data_cutoff").first()
     if stored is not None:
         return ComputedReport(*stored)
-    cohort = build_cohort(visible, filters)
+    cohort = cohort or build_cohort(visible, filters)
     result = json.loads(
         json.dumps(report_result(spec, cohort, by_centre=by_centre), allow_nan=False)
     )

@@ -24,6 +24,7 @@ NOT_ESTIMABLE = "not estimable"
 NEGATIVE_LOWER_LIMIT = "lower limit below 0: shown truncated at 0, the raw value is kept here"
 NO_OBSERVATION = "beyond the last observation"
 UNDEFINED_BAND = "band undefined where S(t) = 0"
+SURVIVAL_TIMES = (12, 24, 36)  # months at which every summary reports S(t)
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def kaplan_meier(
     durations,
     events,
     *,
-    survival_times: Sequence[float] = (12, 24, 36),
+    survival_times: Sequence[float] = SURVIVAL_TIMES,
     at_risk_every: float = 6.0,
 ) -> KaplanMeierSummary:
     times, observed = _validated(durations, events)
