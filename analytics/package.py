@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 from django.db.models import QuerySet
+from django.http import HttpResponse
 
 from registry import access, spreadsheets
 from registry.models import Patient
@@ -42,6 +43,12 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 class Package:
     content: bytes
     filename: str
+
+    def response(self) -> HttpResponse:
+        """The ZIP as a download, for the page and the API alike."""
+        response = HttpResponse(self.content, content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        return response
 
 
 def _stamp(result: dict, frozen_at: datetime | None) -> datetime:

@@ -37,6 +37,7 @@ urlpatterns = [
         views.ReportDownloadView.as_view(),
         name="download",
     ),
+    path("<slug:report>/package.zip", views.ReportPackageView.as_view(), name="package"),
     path(
         "<slug:report>/plots/<slug:plot>.<plot_format:fmt>",
         views.PlotView.as_view(),

@@ -9,7 +9,7 @@ from django.views import View
 
 from registry import access, spreadsheets
 
-from . import downloads, plots
+from . import downloads, package, plots
 from .catalogue import REPORTS, ReportSpec
 from .cohorts import build_cohort
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
@@ -104,6 +104,20 @@ class ReportDownloadView(ReportAccessMixin, View):
                 spreadsheets.csv_bytes(tables["figures"]), fmt, f"{spec.name}-report"
             )
         return _attachment(spreadsheets.xlsx_bytes(tables), fmt, f"{spec.name}-report")
+
+
+class ReportPackageView(ReportAccessMixin, View):
+    """The report's reproducible package: datasets, codebook, R script, Stata/SPSS files."""
+
+    def get(self, request, report):
+        spec = self.spec()
+        filters = self.cohort_filters()
+        if not filters.is_valid():
+            return self.invalid(filters)
+        built = package.report_package(
+            request.user, spec, filters.cohort_filter(), by_centre=filters.compare_centres
+        )
+        return built.response()
 
 
 class DatasetDownloadView(ReportAccessMixin, View):

@@ -29,6 +29,7 @@ EXPECTED = {
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
     "api:report": REPORT,
+    "api:report-package": REPORT,
     "api:job-list": OPEN,
     "api:job-detail": JOB,
     "api:job-result": JOB,
@@ -69,7 +70,7 @@ def url(name: str, case) -> str:
     if name.endswith("-detail"):
         slug = name.removeprefix("api:record-").removesuffix("-detail")
         return reverse(name, args=[case.records[slug].pk])
-    if name == "api:report":
+    if name in ("api:report", "api:report-package"):
         return reverse(name, args=["cr"])
     return reverse(name)
 

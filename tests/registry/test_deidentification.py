@@ -2,7 +2,9 @@
 
 import io
 import re
+import tempfile
 import zipfile
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +17,8 @@ from tests.registry.test_url_access import EXPECTED, examples
 
 
 def readable_text(response) -> str:
-    """The text a user could read in a response: pages, CSV, JSON, SVG, XLSX cells."""
+    """The text a user could read in a response: pages, CSV, JSON, SVG, XLSX cells, and
+    every file of a reproducible package (Stata and SPSS files as their values)."""
     content_type = response["Content-Type"]
     content = b"".join(response) if response.streaming else response.content
     if content_type.startswith("image/png"):
@@ -23,7 +26,37 @@ def readable_text(response) -> str:
     if "spreadsheetml" in content_type:
         with zipfile.ZipFile(io.BytesIO(content)) as workbook:
             return "".join(workbook.read(name).decode() for name in workbook.namelist())
+    if content_type == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            return "\n".join(
+                package_member_text(name, package.read(name)) for name in package.namelist()
+            )
     return content.decode()
+
+
+def package_member_text(name: str, content: bytes) -> str:
+    """A package member as text: Stata and SPSS files read back, their labels and every
+    value (dates as ISO and dd/mm/yyyy, as the identifiers are searched)."""
+    import pyreadstat
+
+    if not name.endswith((".dta", ".sav")):
+        return content.decode()
+    with tempfile.NamedTemporaryFile(suffix=name[-4:]) as handle:
+        handle.write(content)
+        handle.flush()
+        read = pyreadstat.read_dta if name.endswith(".dta") else pyreadstat.read_sav
+        frame, meta = read(handle.name)
+    values = [
+        f"{v.isoformat()} {v.strftime('%d/%m/%Y')}" if isinstance(v, date) else str(v)
+        for column in frame.columns
+        for v in frame[column]
+    ]
+    labels = [
+        *meta.column_names,
+        *meta.column_labels,
+        *map(str, meta.variable_value_labels.values()),
+    ]
+    return "\n".join([*labels, *values])
 
 
 def identifiers(case) -> list[str]:
@@ -153,6 +186,8 @@ def test_no_analyst_response_names_any_demo_patient(client, django_user_model):
     read = [r for r in responses if r.status_code == 200]
     assert {c.patient.centre.code for c in sample} >= {"MIL", "TOR"}
     assert len(read) >= 60
+    packages = [r for r in read if r["Content-Type"] == "application/zip"]
+    assert len(packages) >= 4  # the three reports' pages and the API's
     for response in read:
         text = readable_text(response)
         leaked = secrets.findall(text)

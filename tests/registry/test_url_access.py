@@ -68,6 +68,7 @@ EXPECTED = {
     "analytics:download": REPORT,
     "analytics:dataset": REPORT,
     "analytics:plot": REPORT,
+    "analytics:package": REPORT,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -125,6 +126,7 @@ ANALYTICS_EXAMPLES = {
     "analytics:dataset": [
         {"dataset": d, "fmt": f} for d in ("patients", "episodes", "lines") for f in ("csv", "xlsx")
     ],
+    "analytics:package": [{"report": r} for r in ("characteristics", "cr", "opd")],
     "analytics:plot": [
         {"report": "cr", "plot": "duration-of-cr", "fmt": "png"},
         {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
