@@ -84,6 +84,30 @@ def unpacked(demo, tmp_path_factory):
     return folders
 
 
+def rscript_or_skip(rscript: str | None) -> str:
+    """Rscript's path; without it the test is skipped, except in CI (CI=true, as .ci/run
+    sets it), which installs R: there a missing R fails the test."""
+    if rscript is None:
+        message = (
+            "Rscript is missing: apt-get install --no-install-recommends r-base-core "
+            "r-cran-survival"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return rscript
+
+
+def test_without_r_the_test_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Rscript is missing"):
+        rscript_or_skip(None)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        rscript_or_skip(None)
+    assert rscript_or_skip("/usr/bin/Rscript") == "/usr/bin/Rscript"
+
+
 def number(text: str) -> float | None:
     return None if text == "" else float(text)
 
@@ -135,18 +159,11 @@ def _numbers(node: dict, path: str, skip: set[str] = frozenset()) -> set[str]:
 
 @pytest.mark.parametrize("name", REPORT_NAMES)
 def test_the_r_script_recomputes_every_figure_of_the_report(demo, unpacked, name):
-    if RSCRIPT is None:
-        message = (
-            "Rscript is missing: apt-get install --no-install-recommends r-base-core "
-            "r-cran-survival"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI installs R (.ci/run): there a missing R is a failure
-        pytest.skip(message)
+    rscript = rscript_or_skip(RSCRIPT)
     _, results = demo
     folder = unpacked[name]
     run = subprocess.run(
-        [RSCRIPT, "analysis.R"], cwd=folder, capture_output=True, text=True, timeout=300
+        [rscript, "analysis.R"], cwd=folder, capture_output=True, text=True, timeout=300
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "all equal the registry's" in run.stdout
