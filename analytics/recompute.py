@@ -12,6 +12,7 @@ writes them to results/ and compares them with registry/figures.csv.
 """
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,10 @@ TOLERANCE = 1e-6  # what the script's comparison with the registry's figures all
 
 
 def r_literal(value) -> str:
-    """An R constant: strings quoted (JSON escapes are R escapes), TRUE/FALSE, numbers."""
+    """An R constant: strings quoted (JSON escapes are R escapes), TRUE/FALSE, numbers, and
+    a tuple of them as a vector."""
+    if isinstance(value, tuple):
+        return f"c({', '.join(r_literal(v) for v in value)})"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
@@ -35,7 +39,8 @@ def r_literal(value) -> str:
 
 @dataclass(frozen=True)
 class Where:
-    """Rows whose column equals the value (a missing value equals nothing)."""
+    """Rows whose column equals the value, or one of a tuple of values (a missing value
+    equals nothing)."""
 
     column: str
     value: object = True
@@ -51,7 +56,7 @@ def _population(dataset: str, conditions: tuple[Where, ...]) -> str:
 
 
 @dataclass(frozen=True)
-class Analysis:
+class Analysis(ABC):
     """One analysis of a report: where its figures are, on which rows.
 
     `result` is the key path in the report below `overall` (or a centre's figures);
@@ -77,8 +82,9 @@ class Analysis:
             for label, value, estimate in _groups(path, node, self.group)
         ]
 
+    @abstractmethod
     def _call(self, path: str, node, conditions: tuple[Where, ...]) -> str:
-        raise NotImplementedError
+        """The R call recording the figures of one estimate, test or rate at `path`."""
 
 
 @dataclass(frozen=True)
@@ -121,11 +127,8 @@ class LogRank(Analysis):
     def _call(self, path, node, conditions):
         groups = node.get("groups")
         if groups:
-            within = " | ".join(Where(self.compare, g).r(self.dataset) for g in groups)
-            conditions_r = [c.r(self.dataset) for c in conditions] + [f"({within})"]
-            data = f"rows({self.dataset}, {' & '.join(conditions_r)})"
-        else:
-            data = _population(self.dataset, conditions)
+            conditions = (*conditions, Where(self.compare, tuple(groups)))
+        data = _population(self.dataset, conditions)
         return (
             f"record({r_literal(path)}, log_rank({data}, {r_literal(self.time)}, "
             f"{r_literal(self.event)}, {r_literal(self.compare)}))"

@@ -34,6 +34,13 @@ from bench.generate import generate
 from registry.models import Patient
 from tests.builders import build_patient
 
+# Every test is marked, also those that read only the module's demo cohort: pytest-django
+# creates the test database for the marked tests only. Small centres' Cox models warn.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.filterwarnings("ignore::lifelines.exceptions.ConvergenceWarning"),
+]
+
 REPORT_NAMES = ("cr", "opd", "characteristics")
 RSCRIPT = shutil.which("Rscript")
 # Figures of which the demo cohort's reports have at least one with a value.
@@ -58,7 +65,7 @@ COMPUTED_FIGURES = {"cr": (*KM, "ci95.lower", "ci95.upper"), "opd": KM, "charact
 def demo(django_db_setup, django_db_blocker):
     """The demo cohort's frames and its three reports, centres compared."""
     with django_db_blocker.unblock(), transaction.atomic():
-        generate(patients=300, seed=2017, board_meetings=False, out=lambda line: None)
+        generate(patients=200, seed=2017, board_meetings=False, out=lambda line: None)
         cohort = build_cohort(Patient.objects.all(), CohortFilter())
         results = {
             name: json.loads(
@@ -323,7 +330,6 @@ def test_the_same_input_gives_the_same_bytes(demo):
     assert {i.filename.split("/")[0] for i in infos} == {"mbc-opd-S-12-a"}
 
 
-@pytest.mark.django_db
 def test_the_page_offers_the_package_and_repeated_downloads_are_identical(
     client, analyst, centre_a
 ):
@@ -353,7 +359,6 @@ def test_the_page_offers_the_package_and_repeated_downloads_are_identical(
     assert report == json.loads(json_download.content)  # the stored result, not a new one
 
 
-@pytest.mark.django_db
 def test_a_write_while_the_cohort_is_read_gives_results_from_that_cohort(
     client, analyst, centre_a, monkeypatch
 ):
@@ -369,7 +374,6 @@ def test_a_write_while_the_cohort_is_read_gives_results_from_that_cohort(
     assert patients.count("\n") == 2  # header and the one patient
 
 
-@pytest.mark.django_db
 def test_bad_filters_are_refused_with_their_message(client, analyst):
     client.force_login(analyst)
     page = client.get(reverse("analytics:package", args=["cr"]), {"mbc_from": "yesterday"})
