@@ -61,44 +61,50 @@ def _stamp(result: dict, frozen_at: datetime | None) -> datetime:
 
 def package_name(report: str, snapshot_id: str | None) -> str:
     """The folder in the ZIP and the file's stem: the report, and the snapshot if any."""
-    suffix = SAFE_NAME.sub("-", snapshot_id).strip("-") if snapshot_id else "package"
-    return f"mbc-{report}-{suffix}"
+    if not snapshot_id:
+        return f"mbc-{report}-package"
+    return f"mbc-{report}-{SAFE_NAME.sub('-', snapshot_id).strip('-') or 'snapshot'}"
 
 
-def _heading(spec: ReportSpec, result: dict, snapshot_id, stamp: datetime) -> list[str]:
+def _heading(result: dict, snapshot_id: str | None, stamp: datetime) -> list[str]:
+    """What the package was computed from, for the README and the script's heading."""
     meta = result["meta"]
-    filters = {k: v for k, v in meta["filters"].items() if v not in ("", None, [])}
+    filters = "; ".join(
+        f"{key} = {', '.join(value) if isinstance(value, list) else value}"
+        for key, value in meta["filters"].items()
+        if value not in ("", None, [])
+    )
     selection = meta["selection"]
     return [
         f"Snapshot: {snapshot_id}" if snapshot_id else "Snapshot: none (the live report)",
         f"Report computed: {meta['generated_at']}; package time: {stamp.isoformat()}",
         f"Latest date in the data: {meta['data_cutoff']}",
-        f"Filters: {filters or 'none'}; centres compared: {'by_centre' in result}",
+        f"Filters: {filters or 'none'}",
+        f"Centres compared: {'yes' if 'by_centre' in result else 'no'}",
         f"Patients: {selection.get('patients_selected')} selected of "
         f"{selection.get('patients_visible')} visible",
     ]
 
 
-def _readme(spec: ReportSpec, heading: list[str], has_analyses: bool) -> str:
+def _readme(spec: ReportSpec, heading: list[str]) -> str:
+    times = ", ".join(f"{t:g}" for t in ANALYSES[spec.name].survival_times)
     recomputes = (
-        "`analysis.R` recomputes every Kaplan-Meier estimate of the report (per group: n, "
-        "events, censored, median, the transformed median CI, the symmetric median CI, "
-        "survival at "
-        f"{', '.join(str(t) for t in ANALYSES[spec.name].survival_times)} months with its CI), "
-        "the median follow-up by reverse Kaplan-Meier, every log-rank test and every rate "
-        "with its Wilson interval, from the CSV files alone. It writes `results/r_results.csv` "
-        "and `results/r_results.json` (one number per figure, named by its path in the "
-        "report) and `results/comparison.csv`, and says whether every number equals the "
-        f"registry's (`registry/figures.csv`) to {TOLERANCE} (relative above 1); it stops "
-        "with exit status 1 if one does not."
-        if has_analyses
-        else "This report has no time-to-event analysis or rate to recompute: `analysis.R` "
-        "reads the datasets and writes an empty result."
+        "`analysis.R` recomputes, from the CSV files alone, every Kaplan-Meier estimate of "
+        "the report (per group: n, events, censored, median, the transformed median CI, the "
+        f"symmetric median CI, survival at {times} months with its CI), the median follow-up "
+        "by reverse Kaplan-Meier, every log-rank test, every rate with its Wilson interval, "
+        "and the descriptive statistics (median, quartiles, range) and category counts of "
+        "the characteristics tables. It writes `results/r_results.csv` and "
+        "`results/r_results.json` (one number per figure, named by its path in the report) "
+        "and `results/comparison.csv`, and says whether every number equals the registry's "
+        f"(`registry/figures.csv`) to {TOLERANCE} (relative above 1); it stops with exit "
+        "status 1 if one does not. Not recomputed: the Cox hazard ratios and the rounded "
+        "percentages."
     )
     lines = [
         f"# Reproducible analysis package: {spec.title}",
         "",
-        *heading,
+        *(f"- {line}" for line in heading),
         "",
         "## How to run it",
         "",
@@ -174,10 +180,10 @@ def analysis_package(
     spec = REPORTS[report]
     stamp = _stamp(result, frozen_at)
     name = package_name(report, snapshot_id)
-    heading = _heading(spec, result, snapshot_id, stamp)
+    heading = _heading(result, snapshot_id, stamp)
     tables = report_tables(result)
     files: dict[str, bytes] = {
-        "README.md": _readme(spec, heading, bool(ANALYSES[report].overall)).encode(),
+        "README.md": _readme(spec, heading).encode(),
         "analysis.R": r_script(report, spec.title, result, heading=heading).encode(),
     }
     frames = {dataset: getattr(cohort, dataset) for dataset in DATASETS}

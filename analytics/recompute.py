@@ -14,7 +14,7 @@ writes them to results/ and compares them with registry/figures.csv.
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import survival
@@ -149,6 +149,33 @@ class Rate(Analysis):
 
 
 @dataclass(frozen=True)
+class Describe(Analysis):
+    """Median, quartiles (type 7) and range of a numeric column."""
+
+    column: str = ""
+
+    def _call(self, path, node, conditions):
+        return (
+            f"record({r_literal(path)}, describe({_population(self.dataset, conditions)}, "
+            f"{r_literal(self.column)}))"
+        )
+
+
+@dataclass(frozen=True)
+class Count(Analysis):
+    """The rows of each category the report lists at `result`, over all the rows."""
+
+    column: str = ""
+
+    def _call(self, path, node, conditions):
+        categories = r_literal(tuple(str(category) for category in node))
+        return (
+            f"record({r_literal(path)}, category_counts({_population(self.dataset, conditions)}, "
+            f"{r_literal(self.column)}, {categories}))"
+        )
+
+
+@dataclass(frozen=True)
 class ReportAnalyses:
     """A report's analyses: those of `overall` (repeated per centre in `by_centre`), and
     the test across centres when centres are compared."""
@@ -162,8 +189,23 @@ EVALUABLE = Where("evaluable_for_response")
 WITH_CR = Where("reached_cr")
 OPD_COHORT = Where("opd_selection", "included")
 PS_PFS = {"dataset": "patients", "time": "ps_pfs_months", "event": "ps_pfs_event"}
+CHARACTERISTICS = (
+    Describe(("age_at_mbc_diagnosis",), "patients", column="age_at_mbc_diagnosis"),
+    Describe(("lines_received",), "patients", column="lines_received"),
+    *(
+        Count((column,), "patients", column=column)
+        for column in (
+            "presentation",
+            "histology",
+            "subtype",
+            "subtype_group",
+            "hr_status",
+            "her2_status",
+        )
+    ),
+)
 ANALYSES = {
-    "characteristics": ReportAnalyses(),
+    "characteristics": ReportAnalyses(overall=CHARACTERISTICS),
     "cr": ReportAnalyses(
         overall=(
             Rate(("cr_rate",), "patients", (EVALUABLE,), outcome="reached_cr"),
@@ -196,6 +238,10 @@ ANALYSES = {
                 "patients",
                 (WITH_CR,),
                 time="follow_up_from_mbc_months",
+            ),
+            *(
+                replace(a, result=("cr_patient_characteristics", *a.result), population=(WITH_CR,))
+                for a in CHARACTERISTICS
             ),
         ),
         centre_comparison=LogRank(

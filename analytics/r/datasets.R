@@ -8,6 +8,7 @@ read_dataset <- function(name, classes) {
 figures <- c()
 # Keeps an analysis's figures under its path in the report ("overall.cr_rate" + ".n").
 record <- function(path, values) {
+  if (length(values) == 0) return(invisible())
   names(values) <- ifelse(names(values) == "", path, paste0(path, ".", names(values)))
   figures <<- c(figures, values)
 }

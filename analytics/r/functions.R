@@ -147,3 +147,25 @@ rate <- function(data, outcome) {
   if (n > 0) ci <- suppressWarnings(prop.test(k, n, correct = FALSE)$conf.int)
   c(n = k, N = n, "ci95.lower" = ci[1], "ci95.upper" = ci[2])
 }
+
+# Median, quartiles (type 7: linear interpolation, as the registry's) and range of a column.
+describe <- function(data, column) {
+  x <- as.numeric(data[[column]])
+  x <- x[!is.na(x)]
+  if (length(x) == 0) return(c(n = 0, median = NA, q1 = NA, q3 = NA, min = NA, max = NA))
+  q <- unname(quantile(x, c(0.5, 0.25, 0.75), type = 7))
+  c(n = length(x), median = q[1], q1 = q[2], q3 = q[3], min = min(x), max = max(x))
+}
+
+# Rows in each category of a column over all rows; a missing value counts as "unknown".
+category_counts <- function(data, column, categories) {
+  x <- as.character(data[[column]])
+  x[is.na(x)] <- "unknown"
+  out <- c()
+  for (category in categories) {
+    values <- c(sum(x == category), length(x))
+    names(values) <- paste0(category, c(".n", ".N"))
+    out <- c(out, values)
+  }
+  out
+}
