@@ -51,12 +51,8 @@ def package_member_text(name: str, content: bytes) -> str:
         for column in frame.columns
         for v in frame[column]
     ]
-    labels = [
-        *meta.column_names,
-        *meta.column_labels,
-        *map(str, meta.variable_value_labels.values()),
-    ]
-    return "\n".join([*labels, *values])
+    labels = [*meta.column_names, *meta.column_labels, *meta.variable_value_labels.values()]
+    return "\n".join(map(str, [*labels, *values]))
 
 
 def identifiers(case) -> list[str]:
@@ -192,3 +188,18 @@ def test_no_analyst_response_names_any_demo_patient(client, django_user_model):
         text = readable_text(response)
         leaked = secrets.findall(text)
         assert not leaked, (response.wsgi_request.get_full_path(), leaked[:3])
+
+
+@pytest.mark.parametrize("suffix", [".dta", ".sav"])
+def test_a_package_is_read_down_to_its_statistics_files_values(tmp_path, suffix):
+    """The walk above would see a name or a birth date inside a Stata or SPSS file."""
+    import pandas as pd
+    import pyreadstat
+
+    frame = pd.DataFrame({"family_name": ["Rossi"], "born": [date(1960, 1, 1)]})
+    path = tmp_path / f"leak{suffix}"
+    write = pyreadstat.write_dta if suffix == ".dta" else pyreadstat.write_sav
+    write(frame, path)
+
+    text = package_member_text(f"stata/leak{suffix}", path.read_bytes())
+    assert "Rossi" in text and "01/01/1960" in text and "1960-01-01" in text
