@@ -392,3 +392,26 @@ def test_bad_filters_are_refused_with_their_message(client, analyst):
     assert answer.status_code == 400 and "mbc_from" in answer.json()
     assert api.get(reverse("api:report-package", args=["nope"])).status_code == 404
     assert client.get(reverse("analytics:package", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("name", REPORT_NAMES)
+def test_a_package_of_no_patient_is_whole_and_recomputes(client, analyst, centre_a, tmp_path, name):
+    """Filters that match nobody: empty datasets in every format, and R agrees (nothing
+    estimable, every count 0)."""
+    import pyreadstat
+
+    build_patient(centre_a, lines=[(0, None, None, "endocrine")], responses=[(3, 1, "CR")])
+    client.force_login(analyst)
+    response = client.get(reverse("analytics:package", args=[name]), {"presentation": "recurrent"})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        archive.extractall(tmp_path)
+    folder = tmp_path / package_name(name, None)
+    for dataset in DATASETS:
+        assert (folder / "data" / f"{dataset}.csv").read_text().count("\n") == 1  # the header
+        assert len(pyreadstat.read_dta(folder / "stata" / f"{dataset}.dta")[0]) == 0
+        assert len(pyreadstat.read_sav(folder / "spss" / f"{dataset}.sav")[0]) == 0
+    run = subprocess.run(
+        [rscript_or_skip(RSCRIPT), "analysis.R"], cwd=folder, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
