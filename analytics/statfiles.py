@@ -36,9 +36,11 @@ def _label(text: str, length: int) -> str:
 
 
 def _days(value, epoch: date) -> float:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    """Days from the epoch to a date (a date, a datetime, a Timestamp or ISO text, as a
+    stored frame may give it back); NaN where there is none."""
+    if value is None or pd.isna(value):
         return math.nan
-    return float((value - epoch).days)
+    return float((pd.Timestamp(value).date() - epoch).days)
 
 
 def _coded(frame: pd.DataFrame, variables: list[Variable], *, stata: bool) -> pd.DataFrame:

@@ -415,3 +415,38 @@ def test_a_package_of_no_patient_is_whole_and_recomputes(client, analyst, centre
         [rscript_or_skip(RSCRIPT), "analysis.R"], cwd=folder, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_stored_frames_give_the_same_files_whatever_their_date_type():
+    """A snapshot may store its frames and read them back with dates as Timestamps or text:
+    the Stata and SPSS files are the same bytes."""
+    from analytics import statfiles
+
+    episodes = pd.DataFrame(
+        {
+            "registry_id": ["MBC-000001", "MBC-000002"],
+            "centre": ["MIL", "TOR"],
+            "episode": [1, 1],
+            "first_cr_date": [date(2021, 3, 4), date(2022, 5, 6)],
+            "line": [1, 2],
+            "during_maintenance": [False, True],
+            "ended_on": [date(2021, 9, 1), None],
+            "ended_by": ["PD", None],
+            "duration_months": [5.9, 12.25],
+            "progression_or_death": [True, False],
+        }
+    )
+    stamp = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+    as_timestamps = episodes.assign(
+        first_cr_date=pd.to_datetime(episodes["first_cr_date"]),
+        ended_on=pd.to_datetime(episodes["ended_on"]),
+    )
+    as_text = episodes.assign(
+        first_cr_date=["2021-03-04", "2022-05-06"], ended_on=["2021-09-01", None]
+    )
+    for write in (statfiles.dta_bytes, statfiles.sav_bytes):
+        expected = write("episodes", episodes, stamp=stamp)
+        assert write("episodes", as_timestamps, stamp=stamp) == expected
+        assert write("episodes", as_text, stamp=stamp) == expected
+    assert b"02 Jan 2027 03:04" in statfiles.dta_bytes("episodes", episodes, stamp=stamp)
+    assert b"02 Jan 2703:04:05" in statfiles.sav_bytes("episodes", episodes, stamp=stamp)
