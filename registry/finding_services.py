@@ -6,7 +6,7 @@ findings against the stored ones set-wise: a few queries per batch of patients. 
 status change writes its audit row (simple-history's bulk helpers).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 
@@ -97,10 +97,17 @@ def _summaries_warning_count(ids, found, stored) -> None:
     per_patient = Counter(
         f.patient_id for f in found if f.rule in PLAUSIBILITY_CODES and f.key not in confirmed
     )
-    summaries = list(PatientSummary.objects.filter(patient_id__in=ids).only("pk", "warning_count"))
-    for summary in summaries:
-        summary.warning_count = per_patient.get(summary.pk, 0)
-    PatientSummary.objects.bulk_update(summaries, ["warning_count"], batch_size=BATCH_SIZE)
+    # Only the counts that change, one UPDATE per new value: a bulk_update of every row
+    # (a CASE of a thousand branches) was half the rule run's CPU.
+    changes: dict[int, list[int]] = defaultdict(list)
+    for pk, current in PatientSummary.objects.filter(patient_id__in=ids).values_list(
+        "pk", "warning_count"
+    ):
+        wanted = per_patient.get(pk, 0)
+        if wanted != current:
+            changes[wanted].append(pk)
+    for warning_count, pks in changes.items():
+        PatientSummary.objects.filter(pk__in=pks).update(warning_count=warning_count)
 
 
 def rules_run(

@@ -95,14 +95,35 @@ def _require_editable_patient(user, patient_id: int) -> None:
         raise PermissionDenied("You cannot change this patient's records.")
 
 
+def lock_cases(patient_ids: Iterable[int]) -> None:
+    """Hold these patients' rows (in key order) until the transaction ends.
+
+    Every write of a case takes them first (`prepare_case_changes`), and so do the review,
+    lock and unlock of a case (`quality_services`): on PostgreSQL a write and a lock of one
+    case run one after the other, so a write either commits before the lock or waits, sees
+    the lock and is refused. The derived rows' refresh relies on them too. SQLite runs one
+    writer at a time and takes no row locks.
+    """
+    list(
+        Patient.objects.select_for_update()
+        .filter(pk__in=list(patient_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def prepare_case_changes(patient_ids: Iterable[int]) -> dict[int, str]:
-    """Before a write changes these patients' cases: the message for each case locked for
-    analysis (the write must refuse it), and otherwise every reviewed case's review marked
-    outdated. Call inside the write's transaction (one query; one more when a reviewed
-    case changes). The bulk importer calls it for all the cases of a file at once."""
+    """Before a write changes these patients' cases: their rows locked (`lock_cases`), the
+    message for each case locked for analysis (the write must refuse it), and otherwise
+    every reviewed case's review marked outdated. Call inside the write's transaction (two
+    queries; one more when a reviewed case changes). The bulk importer calls it for all
+    the cases of a file at once."""
     patient_ids = list(patient_ids)
     if not patient_ids:
         return {}
+    # Its own statement, after the row locks: on PostgreSQL it then reads a lock committed
+    # while this write waited for them.
+    lock_cases(patient_ids)
     statuses = list(
         CaseStatus.objects.filter(patient_id__in=patient_ids)
         .filter(Q(locked_at__isnull=False) | CaseStatus.reviewed())
@@ -218,9 +239,13 @@ def record_save(
     _require_editable_patient(user, given_patient)
     with transaction.atomic():
         _refuse_locked([record.patient_id])
+        if record.pk is not None:  # a record stays with its patient: the stored one is kept
+            fields = [f for f in _given_fields(record, fields) if f != "patient"]
         update_fields = _claim_version(record, expected_version, fields)
-        if record.patient_id != given_patient:  # the stored patient, kept by the edit
-            _require_editable_patient(user, record.patient_id)
+        if record.patient_id != given_patient:
+            # Checked above was the patient the edit named, not the record's own (which
+            # may be locked): nothing of another patient's record changes here.
+            raise ValidationError({"patient": "A record stays with its patient."})
         record.patient_bounds = patient_bounds([record.patient_id])[record.patient_id]
         record.full_clean()
         _attribute(record, user, reason)
@@ -337,7 +362,8 @@ def board_meeting_save(
 
 
 def patient_summary_refresh(*patients: Patient) -> None:
-    """Recompute the derived rows of these patients (same transaction as the write).
+    """Recompute the derived rows of these patients (same transaction as the write, which
+    holds their rows since `prepare_case_changes`; a new patient's row is the write's own).
 
     Set-wise, a few queries for any number of patients (`registry.derived.refresh`).
     """
