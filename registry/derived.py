@@ -102,7 +102,7 @@ def refresh(patient_ids: Iterable[int]) -> None:
     patients = Patient.objects.filter(pk__in=ids)
     with transaction.atomic(savepoint=False):  # the write's own transaction, if it has one
         # Two writes to one patient's records refresh one after the other: each write holds
-        # the patient's row from its start (`services.lock_cases`), so the second reads the
+        # the patient's row from its start (`case_locks.lock_cases`), so the second reads the
         # first's committed records and replaces its rows.
         _write(patients, derive(patients))
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import access
+from .case_locks import lock_cases
 from .domain.quality_rules import PLAUSIBILITY_CODES, case_findings
 from .finding_selectors import case_facts, counts_by_rule, findings
 from .models import DataQuery, Finding, FindingStatus, Patient, PatientSummary
@@ -117,10 +118,10 @@ def rules_run(
     ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
     totals: Counter = Counter()
     for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
         with transaction.atomic():
-            totals += findings_refresh(
-                ids[start : start + BATCH_SIZE], today=today, reason="Rule run", user=user
-            )
+            lock_cases(batch)  # a write of one of them waits, or is waited for
+            totals += findings_refresh(batch, today=today, reason="Rule run", user=user)
         if progress:
             progress(min(start + BATCH_SIZE, len(ids)), len(ids))
     return totals
@@ -148,6 +149,7 @@ def finding_confirm(*, user, finding: Finding, reason: str) -> Finding:
     if not reason.strip():
         raise ValidationError({"reason": "Say why the data is correct as entered."})
     with transaction.atomic():
+        lock_cases([finding.patient_id])  # before its finding and summary, as a write does
         finding = _visible_finding(user, finding)
         if finding.status != FindingStatus.NEW:
             raise ValidationError(

@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import access, services
+from .case_locks import lock_cases
 from .models import (
     KIND_BY_SLUG,
     CaseStatus,
@@ -290,9 +291,9 @@ def query_reopen(*, user, query: DataQuery, text: str) -> DataQuery:
 
 def _status_for_update(patient: Patient) -> CaseStatus:
     """The case's status, read after taking the patient's row, which every write of the
-    case takes first (`services.lock_cases`): a lock waits for an edit in progress to
+    case takes first (`case_locks`): a lock waits for an edit in progress to
     commit, and an edit that starts meanwhile waits for the lock and is refused."""
-    services.lock_cases([patient.pk])
+    lock_cases([patient.pk])
     return CaseStatus.objects.filter(patient=patient).first() or CaseStatus(patient=patient)
 
 

@@ -15,6 +15,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from . import access, derived
+from .case_locks import lock_cases
 from .finding_services import findings_refresh
 from .models import (
     ApiToken,
@@ -93,23 +94,6 @@ def _save(instance: Model, update_fields: list[str] | None = None) -> None:
 def _require_editable_patient(user, patient_id: int) -> None:
     if not access.patients(user, for_edit=True).filter(pk=patient_id).exists():
         raise PermissionDenied("You cannot change this patient's records.")
-
-
-def lock_cases(patient_ids: Iterable[int]) -> None:
-    """Hold these patients' rows (in key order) until the transaction ends.
-
-    Every write of a case takes them first (`prepare_case_changes`), and so do the review,
-    lock and unlock of a case (`quality_services`): on PostgreSQL a write and a lock of one
-    case run one after the other, so a write either commits before the lock or waits, sees
-    the lock and is refused. The derived rows' refresh relies on them too. SQLite runs one
-    writer at a time and takes no row locks.
-    """
-    list(
-        Patient.objects.select_for_update()
-        .filter(pk__in=list(patient_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 def prepare_case_changes(patient_ids: Iterable[int]) -> dict[int, str]:

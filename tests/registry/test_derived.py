@@ -183,7 +183,7 @@ def test_a_refresh_of_many_patients_takes_the_same_few_queries(centre_a, django_
     # stored findings, the new ones with their audit rows, and the warning counts (read,
     # and written only where they change: none here). 23 in all, for any number of
     # patients (the patients' row locks are the write's, taken at its start by
-    # services.lock_cases).
+    # case_locks.lock_cases).
     with django_assert_num_queries(23):
         services.patient_summary_refresh(*few)
     with django_assert_num_queries(23):

@@ -1,6 +1,6 @@
 """A lock of a case and a write of it, at the same moment, on PostgreSQL.
 
-Both take the patient's row first (`services.lock_cases`), so they run one after the
+Both take the patient's row first (`case_locks.lock_cases`), so they run one after the
 other: a write in progress commits before the lock, and a write that starts while a lock
 is in progress waits for it and is refused. Each test holds one transaction open in a
 thread, starts the other in a second thread with its own connection, and lets the first
