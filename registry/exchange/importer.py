@@ -703,6 +703,7 @@ def _locate_clash(importer: _BulkImport, result: ImportResult) -> None:
     """Another writer committed a conflicting row after the checks: say which case."""
     for counts in (result.created, result.updated, result.unchanged):
         counts.clear()
+    result.warnings.clear()  # nothing was imported: the errors say why
     new = {c.patient.instance.registry_id: c for c in importer.cases if not c.patient.stored}
     taken = set(
         Patient.objects.filter(registry_id__in=list(new)).values_list("registry_id", flat=True)
