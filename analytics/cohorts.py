@@ -42,6 +42,12 @@ class Cohort:
     source: QuerySet[Patient] | None = field(default=None, compare=False, repr=False)
 
     @property
+    def patient_ids(self):
+        """The selected patients' ids as a subquery, for the reports' quality counts (none
+        for a cohort built from frames alone)."""
+        return [] if self.source is None else self.source.values("pk")
+
+    @property
     def not_recorded(self) -> dict:
         """Records whose chart was silent, per field: asked only by reports (a query per table)."""
         return {} if self.source is None else not_recorded_counts(self.source)

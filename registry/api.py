@@ -57,6 +57,23 @@ IMPORT_RESULT = inline_serializer(
         "updated": serializers.DictField(child=serializers.IntegerField()),
         "unchanged": serializers.DictField(child=serializers.IntegerField()),
         "errors": serializers.ListField(child=serializers.DictField()),
+        "warnings": serializers.ListField(
+            child=inline_serializer(
+                "ImportWarning",
+                {
+                    "case": serializers.CharField(),
+                    "where": serializers.CharField(),
+                    "record_kind": serializers.CharField(),
+                    "record_id": serializers.IntegerField(allow_null=True),
+                    "field": serializers.CharField(),
+                    "rule": serializers.CharField(),
+                    "severity": serializers.CharField(),
+                    "message": serializers.CharField(),
+                },
+            ),
+            help_text="What the data-quality rules would find on the imported cases; "
+            "a warning never refuses an import.",
+        ),
     },
 )
 

@@ -1,4 +1,5 @@
-"""Queries in the API: list, read and raise them; answer, close and reopen them.
+"""Queries in the API: list, read and raise them; answer, close and reopen them. A case's
+review and lock: read them, review, lock and unlock.
 
 The same scoping (`access.data_queries`: the user's centres, never for analysts), the same
 rules and the same audit trail as the pages, through `registry.quality_services`. A refused
@@ -6,16 +7,20 @@ step answers 400 with a JSON body naming the field, a step the user may not take
 query of another centre 404 (as a missing one).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from . import access, quality_services
-from .models import DataQuery, QueryStep
+from .models import CaseStatus, DataQuery, QueryStep
 
 
 class QueryAccess(permissions.BasePermission):
@@ -178,3 +183,175 @@ class QueryViewSet(
         serializer = serializer_class(data=request.data if isinstance(request.data, dict) else {})
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+# --- review and lock of a case --------------------------------------------------------------
+
+
+class CaseStatusSerializer(serializers.Serializer):
+    """A case's source review and its lock for analysis, as the case page shows them."""
+
+    registry_id = serializers.CharField()
+    reviewed = serializers.BooleanField(help_text="Reviewed, and not changed since.")
+    review_outdated = serializers.BooleanField(help_text="Reviewed, then changed by an edit.")
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_by = serializers.CharField(allow_null=True, help_text="Username.")
+    review_note = serializers.CharField(allow_blank=True)
+    review_outdated_at = serializers.DateTimeField(allow_null=True)
+    locked = serializers.BooleanField()
+    locked_at = serializers.DateTimeField(allow_null=True)
+    locked_by = serializers.CharField(allow_null=True, help_text="Username.")
+    lock_reason = serializers.CharField(allow_blank=True)
+
+
+def _status_data(patient, case_status: CaseStatus | None) -> dict:
+    case_status = case_status or CaseStatus(patient=patient)
+    return {
+        "registry_id": patient.registry_id,
+        "reviewed": case_status.is_reviewed,
+        "review_outdated": case_status.review_is_outdated,
+        "reviewed_at": case_status.reviewed_at,
+        "reviewed_by": case_status.reviewed_by.get_username() if case_status.reviewed_by else None,
+        "review_note": case_status.review_note,
+        "review_outdated_at": case_status.review_outdated_at,
+        "locked": case_status.is_locked,
+        "locked_at": case_status.locked_at,
+        "locked_by": case_status.locked_by.get_username() if case_status.locked_by else None,
+        "lock_reason": case_status.lock_reason,
+    }
+
+
+class CaseStepAccess(permissions.BasePermission):
+    """Reading a case's status needs a role (as its page); each step names who takes it."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        step = getattr(view, "step", None)
+        if step is None or request.method in permissions.SAFE_METHODS:
+            return bool(access.roles(user)) or user.is_superuser
+        self.message = step.refusal
+        return step.may(user)
+
+
+class CaseStatusView(APIView):
+    """The case's source review and lock: who reviewed and locked it, when, and why."""
+
+    permission_classes = [CaseStepAccess]
+    http_method_names = ["get", "head", "options"]
+
+    def patient(self, request, registry_id):
+        """The case among the user's visible patients; another centre's is not found."""
+        patient = access.patients(request.user).filter(registry_id=registry_id).first()
+        if patient is None:
+            raise NotFound()
+        return patient
+
+    def respond(self, patient) -> Response:
+        status_row = (
+            CaseStatus.objects.filter(patient=patient)
+            .select_related("reviewed_by", "locked_by")
+            .first()
+        )
+        return Response(CaseStatusSerializer(_status_data(patient, status_row)).data)
+
+    @extend_schema(responses={200: CaseStatusSerializer, 404: OpenApiTypes.OBJECT})
+    def get(self, request, registry_id):
+        return self.respond(self.patient(request, registry_id))
+
+
+class CaseReviewSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class CaseReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300, help_text="Required."
+    )
+
+
+CASE_STEP_RESPONSES = {
+    200: CaseStatusSerializer,
+    400: OpenApiTypes.OBJECT,
+    403: OpenApiTypes.OBJECT,
+    404: OpenApiTypes.OBJECT,
+}
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """Who takes a step of a case's review and lock, what they send, and its service."""
+
+    may: Callable[[object], bool]
+    refusal: str
+    request: type[serializers.Serializer]
+    take: Callable[..., object]
+
+
+REVIEW = CaseStep(
+    access.is_auditor,
+    "Only auditors mark a case reviewed.",
+    CaseReviewSerializer,
+    lambda user, patient, data: quality_services.case_review(
+        user=user, patient=patient, note=data["note"]
+    ),
+)
+LOCK = CaseStep(
+    access.may_raise_queries,
+    "Only auditors and administrators lock cases.",
+    CaseReasonSerializer,
+    lambda user, patient, data: quality_services.case_lock(
+        user=user, patient=patient, reason=data["reason"]
+    ),
+)
+UNLOCK = CaseStep(
+    lambda user: user.is_superuser,
+    "Only an administrator unlocks a case.",
+    CaseReasonSerializer,
+    lambda user, patient, data: quality_services.case_unlock(
+        user=user, patient=patient, reason=data["reason"]
+    ),
+)
+
+
+class CaseStepView(CaseStatusView):
+    """A step of the case's review and lock, through `quality_services` as on the pages."""
+
+    http_method_names = ["post", "options"]
+    step: CaseStep
+
+    def take(self, request, registry_id) -> Response:
+        patient = self.patient(request, registry_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        serializer = self.step.request(data=body)
+        serializer.is_valid(raise_exception=True)
+        self.step.take(request.user, patient, serializer.validated_data)
+        return self.respond(patient)
+
+
+class CaseReviewView(CaseStepView):
+    step = REVIEW
+
+    @extend_schema(request=CaseReviewSerializer, responses=CASE_STEP_RESPONSES)
+    def post(self, request, registry_id):
+        """Mark the case reviewed against the source documents (auditors); a later edit
+        makes the review outdated."""
+        return self.take(request, registry_id)
+
+
+class CaseLockView(CaseStepView):
+    step = LOCK
+
+    @extend_schema(request=CaseReasonSerializer, responses=CASE_STEP_RESPONSES)
+    def post(self, request, registry_id):
+        """Lock the case for an analysis, saying why in `reason` (auditors and
+        administrators): its patient and records refuse every change until unlocked."""
+        return self.take(request, registry_id)
+
+
+class CaseUnlockView(CaseStepView):
+    step = UNLOCK
+
+    @extend_schema(request=CaseReasonSerializer, responses=CASE_STEP_RESPONSES)
+    def post(self, request, registry_id):
+        """Unlock the case (administrators), saying why in `reason`."""
+        return self.take(request, registry_id)

@@ -21,6 +21,26 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("cases/<registry_id:registry_id>/", api.CaseView.as_view(), name="case"),
+    path(
+        "cases/<registry_id:registry_id>/status/",
+        api_quality.CaseStatusView.as_view(),
+        name="case-status",
+    ),
+    path(
+        "cases/<registry_id:registry_id>/review/",
+        api_quality.CaseReviewView.as_view(),
+        name="case-review",
+    ),
+    path(
+        "cases/<registry_id:registry_id>/lock/",
+        api_quality.CaseLockView.as_view(),
+        name="case-lock",
+    ),
+    path(
+        "cases/<registry_id:registry_id>/unlock/",
+        api_quality.CaseUnlockView.as_view(),
+        name="case-unlock",
+    ),
     path("import/", api.ImportView.as_view(), name="import"),
     path("export/", api.ExportView.as_view(), name="export"),
     path("reports/<slug:report>/", ReportView.as_view(), name="report"),

@@ -101,10 +101,9 @@ def refresh(patient_ids: Iterable[int]) -> None:
     ids = list(patient_ids)
     patients = Patient.objects.filter(pk__in=ids)
     with transaction.atomic(savepoint=False):  # the write's own transaction, if it has one
-        # Two writes to one patient's records refresh one after the other: the second then
-        # reads the first's committed records and replaces its rows (PostgreSQL row locks,
-        # taken in key order; SQLite has one writer at a time).
-        list(patients.select_for_update().order_by("pk").values_list("pk", flat=True))
+        # Two writes to one patient's records refresh one after the other: each write holds
+        # the patient's row from its start (`case_locks.lock_cases`), so the second reads the
+        # first's committed records and replaces its rows.
         _write(patients, derive(patients))
 
 

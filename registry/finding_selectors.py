@@ -6,7 +6,7 @@ the findings page and of completeness by centre are single aggregate queries.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -82,15 +82,25 @@ def case_facts(patient_ids: Iterable[int]) -> dict[int, CaseFacts]:
     }
 
 
-def facts_from_records(patient: Patient, records: dict[str, list]) -> CaseFacts:
-    """The same facts from a case page's loaded records (no query)."""
+def facts_from_records(
+    patient: Patient, records: dict[str, list], *, record_key: Callable | None = None
+) -> CaseFacts:
+    """The same facts from a case's loaded records (no query): a case page's, or an
+    import's before it writes, whose new records have no id yet: `record_key(record)` then
+    gives each record (and the line a response belongs to) its id in the facts."""
+
+    def value(record, column: str):
+        if record_key is not None and column in ("pk", "line_id"):
+            return record_key(record if column == "pk" else record.line)
+        return getattr(record, column)
+
     return CaseFacts(
         patient.pk,
         *(getattr(patient, column) for column in PATIENT_COLUMNS[1:]),
         **{
             name: tuple(
-                fact(*(getattr(record, column) for column in FACT_COLUMNS[fact]))
-                for record in records[slug]
+                fact(*(value(record, column) for column in FACT_COLUMNS[fact]))
+                for record in records.get(slug, ())
             )
             for name, fact, _model, slug in FACT_SOURCES
         },

@@ -10,11 +10,17 @@ any edit, and the answer and the change commit or roll back together.
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import models, transaction
 from django.utils import timezone
 
 from . import access, services
+from .case_locks import lock_cases
 from .models import (
     KIND_BY_SLUG,
     CaseStatus,
@@ -284,9 +290,11 @@ def query_reopen(*, user, query: DataQuery, text: str) -> DataQuery:
 
 
 def _status_for_update(patient: Patient) -> CaseStatus:
-    return CaseStatus.objects.select_for_update().filter(patient=patient).first() or CaseStatus(
-        patient=patient
-    )
+    """The case's status, read after taking the patient's row, which every write of the
+    case takes first (`case_locks`): a lock waits for an edit in progress to
+    commit, and an edit that starts meanwhile waits for the lock and is refused."""
+    lock_cases([patient.pk])
+    return CaseStatus.objects.filter(patient=patient).first() or CaseStatus(patient=patient)
 
 
 def case_review(*, user, patient: Patient, note: str = "") -> CaseStatus:
@@ -314,7 +322,7 @@ def case_lock(*, user, patient: Patient, reason: str) -> CaseStatus:
     with transaction.atomic():
         status = _status_for_update(patient)
         if status.is_locked:
-            raise ValidationError(status.lock_message(patient.registry_id))
+            raise ValidationError({NON_FIELD_ERRORS: status.lock_message(patient.registry_id)})
         status.locked_at = timezone.now()
         status.locked_by = user
         status.lock_reason = reason.strip()
@@ -333,7 +341,7 @@ def case_unlock(*, user, patient: Patient, reason: str) -> CaseStatus:
     with transaction.atomic():
         status = _status_for_update(patient)
         if not status.is_locked:
-            raise ValidationError(f"{patient.registry_id} is not locked.")
+            raise ValidationError({NON_FIELD_ERRORS: f"{patient.registry_id} is not locked."})
         status.locked_at = None
         status.locked_by = None
         status.lock_reason = ""

@@ -15,6 +15,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from . import access, derived
+from .case_locks import lock_cases
 from .finding_services import findings_refresh
 from .models import (
     ApiToken,
@@ -96,13 +97,17 @@ def _require_editable_patient(user, patient_id: int) -> None:
 
 
 def prepare_case_changes(patient_ids: Iterable[int]) -> dict[int, str]:
-    """Before a write changes these patients' cases: the message for each case locked for
-    analysis (the write must refuse it), and otherwise every reviewed case's review marked
-    outdated. Call inside the write's transaction (one query; one more when a reviewed
-    case changes). The bulk importer calls it for all the cases of a file at once."""
+    """Before a write changes these patients' cases: their rows locked (`lock_cases`), the
+    message for each case locked for analysis (the write must refuse it), and otherwise
+    every reviewed case's review marked outdated. Call inside the write's transaction (two
+    queries; one more when a reviewed case changes). The bulk importer calls it for all
+    the cases of a file at once."""
     patient_ids = list(patient_ids)
     if not patient_ids:
         return {}
+    # Its own statement, after the row locks: on PostgreSQL it then reads a lock committed
+    # while this write waited for them.
+    lock_cases(patient_ids)
     statuses = list(
         CaseStatus.objects.filter(patient_id__in=patient_ids)
         .filter(Q(locked_at__isnull=False) | CaseStatus.reviewed())
@@ -218,9 +223,13 @@ def record_save(
     _require_editable_patient(user, given_patient)
     with transaction.atomic():
         _refuse_locked([record.patient_id])
+        if record.pk is not None:  # a record stays with its patient: the stored one is kept
+            fields = [f for f in _given_fields(record, fields) if f != "patient"]
         update_fields = _claim_version(record, expected_version, fields)
-        if record.patient_id != given_patient:  # the stored patient, kept by the edit
-            _require_editable_patient(user, record.patient_id)
+        if record.patient_id != given_patient:
+            # Checked above was the patient the edit named, not the record's own (which
+            # may be locked): nothing of another patient's record changes here.
+            raise ValidationError({"patient": "A record stays with its patient."})
         record.patient_bounds = patient_bounds([record.patient_id])[record.patient_id]
         record.full_clean()
         _attribute(record, user, reason)
@@ -337,7 +346,8 @@ def board_meeting_save(
 
 
 def patient_summary_refresh(*patients: Patient) -> None:
-    """Recompute the derived rows of these patients (same transaction as the write).
+    """Recompute the derived rows of these patients (same transaction as the write, which
+    holds their rows since `prepare_case_changes`; a new patient's row is the write's own).
 
     Set-wise, a few queries for any number of patients (`registry.derived.refresh`).
     """

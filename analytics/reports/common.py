@@ -58,6 +58,16 @@ def counts_by(series: pd.Series, categories: list[str] | None = None) -> dict:
     return {c: count(int((values == c).sum()), denominator) for c in [*order, *extra]}
 
 
+# The in-doubt key of the subtype, beside a selection's steps (analytics.quality).
+SUBTYPE = "subtype"
+
+
+def in_doubt(entering: pd.DataFrame, registry_ids: frozenset[str]) -> dict:
+    """Of the patients a selection step decides on, those with an open finding or query
+    on what the step reads (`analytics.quality.patients_in_doubt`)."""
+    return count(int(entering["registry_id"].isin(registry_ids).sum()), len(entering))
+
+
 def describe(series: pd.Series) -> dict:
     """Median, quartiles (type 7), range and n of the non-missing values."""
     values = pd.to_numeric(series, errors="coerce").dropna()
@@ -81,7 +91,7 @@ def meta(report: str, cohort: Cohort, **extra) -> dict:
         "filters": cohort.filters.as_dict(),
         "selection": cohort.selection,
         "not_recorded": cohort.not_recorded,
-        "quality": cohort_quality([] if cohort.source is None else cohort.source.values("pk")),
+        "quality": cohort_quality(cohort.patient_ids),
         "methods": METHODS,
         **extra,
     }

@@ -4,9 +4,11 @@ import pandas as pd
 
 from analytics import survival
 from analytics.cohorts import Cohort
+from analytics.quality import patients_in_doubt
+from registry.domain.quality_rules import CR_STEP_INPUTS, SUBTYPE_INPUTS
 
 from .characteristics import SUBTYPE_GROUPS, SUBTYPES, characteristics
-from .common import count, meta
+from .common import SUBTYPE, count, in_doubt, meta
 
 STATUSES = ["alive_ned", "alive_with_disease", "dead", "unknown", "not_recorded"]
 
@@ -28,7 +30,31 @@ def _rate_by_line(lines: pd.DataFrame) -> list[dict]:
     ]
 
 
-def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.DataFrame) -> dict:
+def selection(patients: pd.DataFrame, evaluable: pd.DataFrame, with_cr, doubt: dict) -> list:
+    """Selected, evaluable, with a CR: each step's count, and the patients it decides on
+    whose data it reads are in doubt (`doubt`: registry IDs per step)."""
+    return [
+        {"step": "patients selected", "excluded": 0, "remaining": len(patients)},
+        {
+            "step": "evaluable (at least one response assessment)",
+            "excluded": len(patients) - len(evaluable),
+            "excluded_reason": "no response assessment",
+            "remaining": len(evaluable),
+            "in_doubt": in_doubt(patients, doubt["evaluable"]),
+        },
+        {
+            "step": "with at least one CR",
+            "excluded": len(evaluable) - len(with_cr),
+            "excluded_reason": "no CR",
+            "remaining": len(with_cr),
+            "in_doubt": in_doubt(evaluable, doubt["reached_cr"]),
+        },
+    ]
+
+
+def complete_response(
+    patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.DataFrame, doubt: dict
+) -> dict:
     evaluable = patients[patients["evaluable_for_response"].astype(bool)]
     with_cr = patients[patients["reached_cr"].astype(bool)]
     cr_ids = set(with_cr["registry_id"])
@@ -39,6 +65,8 @@ def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.
         "patients": len(patients),
         "evaluable": len(evaluable),
         "not_evaluable": len(patients) - len(evaluable),
+        "selection": selection(patients, evaluable, with_cr, doubt),
+        "subtype_in_doubt": in_doubt(evaluable, doubt[SUBTYPE]),
         "cr_rate": count(len(with_cr), len(evaluable), with_ci=True),
         "cr_rate_by_line": _rate_by_line(
             lines[lines["registry_id"].isin(set(evaluable["registry_id"]))]
@@ -85,9 +113,10 @@ def _follow_up(patients: pd.DataFrame, column: str) -> dict:
 
 
 def complete_response_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    doubt = patients_in_doubt(cohort.patient_ids, {**CR_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
     report = {
         "meta": meta("cr", cohort, episode_definition="DEFINITIONS.md, 'CR episode'"),
-        "overall": complete_response(cohort.patients, cohort.episodes, cohort.lines),
+        "overall": complete_response(cohort.patients, cohort.episodes, cohort.lines, doubt),
     }
     if by_centre:
         report["by_centre"] = {
@@ -95,6 +124,7 @@ def complete_response_report(cohort: Cohort, *, by_centre: bool = False) -> dict
                 group,
                 cohort.episodes[cohort.episodes["centre"] == centre],
                 cohort.lines[cohort.lines["centre"] == centre],
+                doubt,
             )
             for centre, group in cohort.patients.groupby("centre", sort=True)
         }

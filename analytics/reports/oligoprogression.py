@@ -4,12 +4,14 @@ import pandas as pd
 
 from analytics import survival
 from analytics.cohorts import Cohort
+from analytics.quality import patients_in_doubt
 from registry.domain.analysis import OPD_INCLUDED, PROCEDURES
 from registry.domain.oligoprogression import OpdExclusion
+from registry.domain.quality_rules import OPD_STEP_INPUTS, SUBTYPE_INPUTS
 from registry.domain.regimens import ANTI_HER2_INDUCTION_MONTHS, ANTI_HER2_NO_MAINTENANCE_DATE
 
 from .characteristics import SUBTYPE_GROUPS
-from .common import count, counts_by, describe, meta
+from .common import SUBTYPE, count, counts_by, describe, in_doubt, meta
 
 # The paper's flow, after the patients with a locoregional OPD (Bianco 2025).
 SELECTION_STEPS = [
@@ -34,10 +36,12 @@ def _by_subtype(frame: pd.DataFrame) -> dict[str, int]:
     return {g: int((frame["subtype_group"] == g).sum()) for g in SUBTYPE_GROUPS}
 
 
-def selection(patients: pd.DataFrame) -> list[dict]:
+def selection(patients: pd.DataFrame, doubt: dict) -> list[dict]:
     """The flow from the patients with a locoregional OPD to the OPD-surgery cohort.
 
-    Each step has its count and the remaining n, overall and by subtype group.
+    Each step has its count and the remaining n, overall and by subtype group, and the
+    patients it decides on whose data it reads are in doubt (`doubt`: registry IDs per
+    exclusion, from `analytics.quality.patients_in_doubt`).
     """
     remaining = patients[patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value]
     steps = [
@@ -47,9 +51,11 @@ def selection(patients: pd.DataFrame) -> list[dict]:
             "remaining": len(remaining),
             "excluded_by_subtype": dict.fromkeys(SUBTYPE_GROUPS, 0),
             "remaining_by_subtype": _by_subtype(remaining),
+            "in_doubt": in_doubt(patients, doubt[OpdExclusion.NO_LOCOREGIONAL_OPD]),
         }
     ]
     for label, exclusion in SELECTION_STEPS:
+        entering = remaining
         excluded = remaining[remaining["opd_selection"] == exclusion]
         remaining = remaining[remaining["opd_selection"] != exclusion]
         steps.append(
@@ -60,6 +66,7 @@ def selection(patients: pd.DataFrame) -> list[dict]:
                 "remaining": len(remaining),
                 "excluded_by_subtype": _by_subtype(excluded),
                 "remaining_by_subtype": _by_subtype(remaining),
+                "in_doubt": in_doubt(entering, doubt[OpdExclusion(exclusion)]),
             }
         )
     return steps
@@ -121,15 +128,16 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
     return result
 
 
-def oligoprogression(patients: pd.DataFrame) -> dict:
+def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
     cohort = patients[patients["opd_selection"] == OPD_INCLUDED]
     n = len(cohort)
     present_subtypes = [g for g in SUBTYPE_GROUPS if (cohort["subtype_group"] == g).any()]
     return {
-        "selection": selection(patients),
+        "selection": selection(patients, doubt),
         "registry_denominators": registry_denominators(patients),
         "n": n,
         "subtype_group": counts_by(cohort["subtype_group"], SUBTYPE_GROUPS),
+        "subtype_in_doubt": in_doubt(cohort, doubt[SUBTYPE]),
         "line_at_opd": describe(cohort["line_at_opd"]),
         "regimen_at_opd_by_subtype": {
             group: counts_by(cohort.loc[cohort["subtype_group"] == group, "regimen_group_at_opd"])
@@ -164,13 +172,14 @@ def oligoprogression(patients: pd.DataFrame) -> dict:
 
 
 def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    doubt = patients_in_doubt(cohort.patient_ids, {**OPD_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
     report = {
         "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
-        "overall": oligoprogression(cohort.patients),
+        "overall": oligoprogression(cohort.patients, doubt),
     }
     if by_centre:
         report["by_centre"] = {
-            centre: oligoprogression(group)
+            centre: oligoprogression(group, doubt)
             for centre, group in cohort.patients.groupby("centre", sort=True)
         }
     return report

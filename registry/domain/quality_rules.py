@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from .biology import Her2Status, her2_status
+from .oligoprogression import OpdExclusion
 from .rules import age_warning, presentation_warning
 
 # Alive patients are seen at least yearly; no contact in 12 months means follow-up is lost
@@ -425,14 +426,86 @@ RULES = (
 RULE_BY_CODE = {rule.code: rule for rule in RULES}
 PLAUSIBILITY_CODES = tuple(r.code for r in RULES if r.kind == RuleKind.PLAUSIBILITY)
 COMPLETENESS_CODES = tuple(r.code for r in RULES if r.kind == RuleKind.COMPLETENESS)
+
+
+# --- what a report's selection step reads ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelectionInputs:
+    """What one selection step of a report reads of a patient. An open finding of one of
+    `rules`, or an open query on one of `fields` (record kind slug and field name, kind
+    "" for the patient row), puts the patient's step in doubt; so does an open query on
+    a record of one of those kinds as a whole (no field named)."""
+
+    rules: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(kind for kind, _ in self.fields))
+
+
+# The subtype (domain/biology.py): the receptor assessments' values and dates.
+SUBTYPE_INPUTS = SelectionInputs(
+    ("ihc2-without-ish", "no-receptor-assessment"),
+    tuple(
+        ("biology", name)
+        for name in ("assessed_on", "er_percent", "pr_percent", "her2_ihc", "her2_ish")
+    ),
+)
+# The OPD-surgery flow (domain/oligoprogression.py), by the exclusion each step makes: the
+# locoregional OPD itself, de novo, the breast/axillary operation after the OPD and before
+# a later progression, and the systemic line continued after it.
+OPD_STEP_INPUTS = {
+    OpdExclusion.NO_LOCOREGIONAL_OPD: SelectionInputs(
+        ("locoregional-without-other-sites",),
+        tuple(
+            ("progressions", name)
+            for name in ("occurred_on", "kind", "other_sites_kept_best_response")
+        ),
+    ),
+    OpdExclusion.NOT_DE_NOVO: SelectionInputs(
+        ("presentation-gap",),
+        (("", "presentation"), ("", "primary_diagnosis_date"), ("", "mbc_diagnosis_date")),
+    ),
+    OpdExclusion.NO_BREAST_SURGERY: SelectionInputs(
+        (),
+        (
+            ("progressions", "occurred_on"),
+            *(
+                ("surgeries", name)
+                for name in (
+                    "operated_on",
+                    "lumpectomy",
+                    "mastectomy",
+                    "sentinel_node_biopsy",
+                    "axillary_dissection",
+                )
+            ),
+        ),
+    ),
+    OpdExclusion.LINE_NOT_CONTINUED: SelectionInputs(
+        ("surgery-without-line-continued",), (("surgeries", "systemic_line_continued"),)
+    ),
+}
+# The CR report (DEFINITIONS.md, "CR rate"): evaluable (at least one response assessment;
+# a line without one may be an assessment not entered), then at least one CR.
+CR_STEP_INPUTS = {
+    "evaluable": SelectionInputs(
+        ("line-without-response",),
+        (("responses", "assessed_on"), ("responses", "category")),
+    ),
+    "reached_cr": SelectionInputs(
+        ("cr-on-progression-day",), (("responses", "assessed_on"), ("responses", "category"))
+    ),
+}
 # Rules on what the OPD and CR reports select by (presentation, subtype, the OPD itself, the
-# surgery and the line continued after it): an open finding puts the selection in doubt.
-SELECTION_CODES = (
-    "presentation-gap",
-    "ihc2-without-ish",
-    "no-receptor-assessment",
-    "locoregional-without-other-sites",
-    "surgery-without-line-continued",
+# surgery and the line continued after it): the reports' one count of selection findings.
+SELECTION_CODES = tuple(
+    dict.fromkeys(
+        code for inputs in (*OPD_STEP_INPUTS.values(), SUBTYPE_INPUTS) for code in inputs.rules
+    )
 )
 
 

@@ -7,6 +7,8 @@ file and the stored rows together, unique keys checked against both), and the ch
 are written with bulk inserts and updates per table, each with its audit row (user,
 reason, API token). All or nothing: any error, or a dry run, writes nothing; the
 database constraints are the last guard, against a writer that committed in between.
+A file that checks also gets its warnings: what the data-quality rules would find on its
+cases as the import leaves them (`rule_warnings`); a warning never refuses an import.
 """
 
 import re
@@ -31,6 +33,7 @@ from registry.models.trace import current_api_token
 from registry.models.vocabularies import VitalStatus
 
 from .formats import Located
+from .rule_warnings import CaseAsLeft, ImportWarning, import_warnings
 from .sections import (
     DISCUSSIONS,
     DISCUSSIONS_FIELDS,
@@ -63,6 +66,7 @@ class ImportResult:
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     errors: list[RecordError] = field(default_factory=list)
     cases: int = 0
+    warnings: list[ImportWarning] = field(default_factory=list)  # never refuse an import
 
     @property
     def ok(self) -> bool:
@@ -81,6 +85,7 @@ class ImportResult:
             "updated": dict(self.updated),
             "unchanged": dict(self.unchanged),
             "errors": [e.__dict__ for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -516,24 +521,27 @@ class _BulkImport:
             meeting = self.new_meetings[centre.pk, day] = BoardMeeting(centre=centre, held_on=day)
         return meeting
 
+    def as_left(self, case: _Case, stored_pk) -> list[tuple[Model, str | None]]:
+        """The records of the case as this import leaves it: the file's own, with their
+        place in the file, and the stored records the file does not mention (None)."""
+        final = [(r.instance, r.where) for records in case.records.values() for r in records]
+        if stored_pk:
+            in_file = {id(record) for record, _ in final}
+            final += [
+                (record, None)
+                for section in (*SECTIONS, RESPONSES)
+                for record in self.stored.records.get((section.key, stored_pk), {}).values()
+                if id(record) not in in_file
+            ]
+        return final
+
     def bounds(self, case: _Case, stored_pk) -> PatientBounds:
         """The patient as this import leaves it: the stored records the file does not
         mention, and the file's own."""
-        in_file = {id(r.instance) for records in case.records.values() for r in records}
-        final = [r.instance for records in case.records.values() for r in records]
-        if stored_pk:
-            final += [
-                record
-                for section in SECTIONS
-                for record in self.stored.records.get((section.key, stored_pk), {}).values()
-                if id(record) not in in_file
-            ] + [
-                record
-                for record in self.stored.records.get((RESPONSES.key, stored_pk), {}).values()
-                if id(record) not in in_file
-            ]
+        final = self.as_left(case, stored_pk)
+        in_file = {id(record) for record, where in final if where is not None}
         dates, deaths = [], []
-        for record in final:
+        for record, _ in final:
             if getattr(record, "vital_status", None) == VitalStatus.DEAD and record.death_date:
                 deaths.append((record if id(record) in in_file else record.pk, record.death_date))
             if record.bounds_life():
@@ -570,6 +578,20 @@ class _BulkImport:
         for name, messages in record.errors.items():
             for message in dict.fromkeys(messages):
                 self.error(record.where, name, message)
+
+    def warnings(self) -> list[ImportWarning]:
+        """What the data-quality rules would find on the cases as the import leaves them."""
+        return import_warnings(
+            [
+                CaseAsLeft(
+                    case.located.where,
+                    case.patient.instance,
+                    self.as_left(case, case.patient.instance.pk if case.patient.stored else None),
+                )
+                for case in self.cases
+            ],
+            today=timezone.localdate(),
+        )
 
     # --- writing ---
 
@@ -644,6 +666,8 @@ def import_cases(
         importer.check(located, lock=not dry_run, progress=progress)
         if result.ok:
             importer.refuse_locked()
+        if result.ok:
+            result.warnings = importer.warnings()
         if not result.ok or dry_run:
             if result.ok:
                 _count_as_written(importer)
@@ -679,6 +703,7 @@ def _locate_clash(importer: _BulkImport, result: ImportResult) -> None:
     """Another writer committed a conflicting row after the checks: say which case."""
     for counts in (result.created, result.updated, result.unchanged):
         counts.clear()
+    result.warnings.clear()  # nothing was imported: the errors say why
     new = {c.patient.instance.registry_id: c for c in importer.cases if not c.patient.stored}
     taken = set(
         Patient.objects.filter(registry_id__in=list(new)).values_list("registry_id", flat=True)

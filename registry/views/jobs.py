@@ -3,6 +3,10 @@
 from django.views.generic import DetailView, ListView
 
 from registry import access, jobs
+from registry.domain.quality_rules import RULE_BY_CODE
+
+# An import's warnings shown on its page (the API's job summary has them all).
+WARNINGS_SHOWN = 500
 
 
 class JobListView(ListView):
@@ -30,9 +34,17 @@ class JobDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         job = self.object
+        import_warnings = (
+            (job.summary or {}).get("warnings", []) if job.kind == job.Kind.IMPORT else []
+        )
         return super().get_context_data(
             progress=jobs.progress(job),
             imports=list(job.imports.order_by("-created_at")) if job.dry_run else [],
+            warnings=[
+                {**warning, "title": RULE_BY_CODE[warning["rule"]].title}
+                for warning in import_warnings[:WARNINGS_SHOWN]
+            ],
+            warnings_total=len(import_warnings),
             can_import=(
                 job.dry_run
                 and job.state == job.State.SUCCEEDED

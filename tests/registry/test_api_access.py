@@ -17,6 +17,7 @@ JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_
 QUERIES = "queries"  # data managers and auditors (scoped to their centres), never analysts
 QUERY = "query"  # one query: its centre's data managers, auditors
 QUERY_STEP = "query-step"  # answer, close, reopen: POST only
+CASE_STEP = "case-step"  # review, lock, unlock of a case: POST only, rules in test below
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -25,6 +26,10 @@ EXPECTED = {
     "api:export": OPEN,
     "api:patient-detail": READ,
     "api:case": READ,
+    "api:case-status": READ,
+    "api:case-review": CASE_STEP,
+    "api:case-lock": CASE_STEP,
+    "api:case-unlock": CASE_STEP,
     "api:patient-archive": POST_ONLY,
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
@@ -61,7 +66,9 @@ def api_url_names() -> set[str]:
 def url(name: str, case) -> str:
     if name in ("api:job-detail", "api:job-result"):
         return reverse(name, args=[job_of(case).pk])
-    if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
+    if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore") or (
+        name.startswith("api:case")
+    ):
         return reverse(name, args=[case.patient.registry_id])
     if name.startswith("api:query-") and name != "api:query-list":
         return reverse(name, args=[query_of(case).pk])
@@ -78,7 +85,7 @@ def url(name: str, case) -> str:
 def expected_status(kind: str, rule: str, own: bool) -> int:
     if rule == OPEN:
         return 200
-    if rule == POST_ONLY:
+    if rule in (POST_ONLY, CASE_STEP):
         return 405
     if rule == REPORT:
         return 200 if kind != "data_manager" else 403
@@ -156,3 +163,57 @@ def test_only_data_managers_write(request, case_a, role, method):
         else reverse("api:record-lines-detail", args=[line.pk])
     )
     assert getattr(client, method)(target, {}, format="json").status_code == 403
+
+
+# Who may take each step of a case's review and lock, and on which centre's case. The
+# auditor of the matrix is registry-wide; a centre auditor sees only their centre.
+CASE_STEPS = {
+    "api:case-review": ({"note": "checked"}, {"auditor", "centre_auditor", "admin"}),
+    "api:case-lock": ({"reason": "CR analysis"}, {"auditor", "centre_auditor", "admin"}),
+    "api:case-unlock": ({"reason": "late data"}, {"admin"}),
+}
+
+
+@pytest.fixture
+def step_users(data_manager, auditor, analyst_a, admin_user, centre_a):
+    from registry.access import Role
+    from tests.factories import UserFactory
+
+    centre_auditor = UserFactory(username="auditor_a", role=Role.AUDITOR, centres=[centre_a])
+    return {
+        "data_manager": data_manager,
+        "auditor": auditor,
+        "centre_auditor": centre_auditor,
+        "analyst": analyst_a,
+        "admin": admin_user,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["data_manager", "auditor", "centre_auditor", "analyst", "admin"])
+@pytest.mark.parametrize("name", sorted(CASE_STEPS))
+def test_each_role_takes_the_case_steps_its_rule_allows(
+    step_users, admin_user, case_a, case_b, kind, name
+):
+    """POST by role and centre: 200 with the status, 403 with the rule's message, or 404
+    for a case the user cannot see (as a missing one); a refusal changes nothing."""
+    from registry import quality_services
+    from registry.models import CaseStatus
+
+    body, allowed = CASE_STEPS[name]
+    client = APIClient()
+    client.force_authenticate(step_users[kind])
+    for case, own in ((case_a, True), (case_b, False)):
+        if name == "api:case-unlock":
+            quality_services.case_lock(user=admin_user, patient=case.patient, reason="analysis")
+        before = list(CaseStatus.history.filter(patient_id=case.patient.pk).values_list("pk"))
+        response = client.post(url(name, case), body, format="json")
+        sees = own or kind in ("auditor", "admin")
+        expected = 403 if kind not in allowed else (200 if sees else 404)
+        assert response.status_code == expected, (kind, own, response.json())
+        if expected == 200:
+            assert response.json()["registry_id"] == case.patient.registry_id
+        else:
+            assert "detail" in response.json()
+            after = list(CaseStatus.history.filter(patient_id=case.patient.pk).values_list("pk"))
+            assert after == before

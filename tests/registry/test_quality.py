@@ -735,3 +735,106 @@ def test_the_patients_audit_trail_shows_the_queries_the_review_and_the_lock(
     assert f"MBC-A0001, query #{line_query.pk}" in page
     assert "Query answered" in page and f"Query #{line_query.pk}: The prescription" in page
     assert "CR analysis" in page and "Late data" in page
+
+
+def test_the_api_reviews_locks_and_unlocks_a_case_with_the_pages_rules(
+    case_a, auditor, data_manager, admin_user
+):
+    api = APIClient()
+    status_url = reverse("api:case-status", args=["MBC-A0001"])
+    review = reverse("api:case-review", args=["MBC-A0001"])
+    lock = reverse("api:case-lock", args=["MBC-A0001"])
+    unlock = reverse("api:case-unlock", args=["MBC-A0001"])
+    line_url = reverse("api:record-lines-detail", args=[case_a.records["lines"].pk])
+
+    api.force_authenticate(data_manager)
+    fresh = api.get(status_url).json()
+    assert (fresh["reviewed"], fresh["locked"], fresh["locked_by"]) == (False, False, None)
+    refused = api.post(lock, {"reason": "mine"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Only auditors and administrators lock cases."}
+
+    api.force_authenticate(auditor)
+    reviewed = api.post(review, {"note": "SDV done"}, format="json")
+    assert reviewed.status_code == 200
+    assert reviewed.json()["reviewed"] and reviewed.json()["reviewed_by"] == "auditor"
+    no_reason = api.post(lock, {}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    locked = api.post(lock, {"reason": "CR analysis 2026"}, format="json")
+    assert locked.status_code == 200
+    assert (locked.json()["locked"], locked.json()["locked_by"]) == (True, "auditor")
+    assert locked.json()["lock_reason"] == "CR analysis 2026"
+    twice = api.post(lock, {"reason": "again"}, format="json")
+    assert twice.status_code == 400
+    assert "is locked for analysis" in twice.json()["__all__"][0]
+    assert api.post(unlock, {"reason": "done"}, format="json").status_code == 403
+
+    api.force_authenticate(data_manager)
+    assert api.patch(line_url, {"agents": "letrozole"}, format="json").status_code == 400
+    shown = api.get(status_url).json()
+    assert shown["locked"] and shown["reviewed"] and shown["review_note"] == "SDV done"
+
+    api.force_authenticate(admin_user)
+    assert "reason" in api.post(unlock, {"reason": " "}, format="json").json()
+    unlocked = api.post(unlock, {"reason": "Late data"}, format="json")
+    assert unlocked.status_code == 200 and not unlocked.json()["locked"]
+    not_locked = api.post(unlock, {"reason": "again"}, format="json")
+    assert not_locked.status_code == 400
+    assert not_locked.json() == {"__all__": ["MBC-A0001 is not locked."]}
+    assert api.get(reverse("api:case-status", args=["MBC-Z99999"])).status_code == 404
+
+    api.force_authenticate(data_manager)
+    assert api.patch(line_url, {"agents": "letrozole"}, format="json").status_code == 200
+    after_edit = api.get(status_url).json()
+    assert after_edit["review_outdated"] and not after_edit["reviewed"]
+    history = CaseStatus.objects.get(patient=case_a.patient).history.order_by("history_id")
+    assert [(h.history_user, h.history_change_reason) for h in history] == [
+        (auditor, "SDV done"),
+        (auditor, "CR analysis 2026"),
+        (admin_user, "Late data"),
+    ]
+
+
+def test_the_api_schema_documents_the_case_steps(auditor):
+    api = APIClient()
+    api.force_authenticate(auditor)
+    schema = api.get(reverse("api:schema"), {"format": "json"}).json()
+    paths = schema["paths"]
+    for step, body in (
+        ("review", "CaseReviewRequest"),
+        ("lock", "CaseReasonRequest"),
+        ("unlock", "CaseReasonRequest"),
+    ):
+        post = paths[f"/api/cases/{{registry_id}}/{step}/"]["post"]
+        assert set(post) >= {"requestBody", "responses", "description"}
+        assert {"200", "400", "403", "404"} <= set(post["responses"]), step
+        content = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert content.endswith(body), step
+    status = paths["/api/cases/{registry_id}/status/"]["get"]["responses"]["200"]
+    assert status["content"]["application/json"]["schema"]["$ref"].endswith("CaseStatus")
+    assert "lock_reason" in schema["components"]["schemas"]["CaseStatus"]["properties"]
+
+
+def test_a_record_never_moves_to_another_patient_so_a_lock_cannot_be_bypassed(
+    case_a, auditor, data_manager, centre_a
+):
+    from tests.factories import PatientFactory
+
+    PatientFactory(centre=centre_a, registry_id="MBC-A0002")
+    surgery = case_a.records["surgeries"]
+    quality_services.case_lock(user=auditor, patient=case_a.patient, reason="analysis")
+    api = APIClient()
+    api.force_authenticate(data_manager)
+    url = reverse("api:record-surgeries-detail", args=[surgery.pk])
+
+    moved = api.patch(url, {"patient": "MBC-A0002"}, format="json")
+
+    assert moved.status_code == 400
+    assert type(surgery).objects.get(pk=surgery.pk).patient_id == case_a.patient.pk
+    quality_services.case_unlock(
+        user=UserFactory(username="root", is_superuser=True), patient=case_a.patient, reason="x"
+    )
+    refused = api.patch(url, {"patient": "MBC-A0002"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"patient": ["A record stays with its patient."]}
+    assert type(surgery).objects.get(pk=surgery.pk).patient_id == case_a.patient.pk
