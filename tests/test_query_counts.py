@@ -39,11 +39,12 @@ PAGES = [
 STORED = 8
 # A reproducible package reads its cohort (four queries) between two readings of the data
 # version, then takes the result stored for that version (the key's centres, the result):
-# 13 when the report was computed already; when it was not, the report's own 8 more (the
-# "not recorded" counts, the open findings and queries, storing the result: insert, delete).
+# 13 when the report was computed already; when it was not, the report's own 9 more (the
+# "not recorded" counts, the open findings and queries, the patients in doubt at each
+# selection step, storing the result: insert, delete).
 PACKAGE = "analytics:package", {"report": "opd"}
 PACKAGE_STORED = 13
-PACKAGE_COMPUTED = 21
+PACKAGE_COMPUTED = 22
 
 
 def add_patients(centre, count: int) -> None:
