@@ -9,7 +9,7 @@ from registry.domain.oligoprogression import OpdExclusion
 from registry.domain.regimens import ANTI_HER2_INDUCTION_MONTHS, ANTI_HER2_NO_MAINTENANCE_DATE
 
 from .characteristics import SUBTYPE_GROUPS
-from .common import count, counts_by, describe, meta
+from .common import Counted, count, counts_by, describe, kaplan_meier, meta, numbers
 
 # The paper's flow, after the patients with a locoregional OPD (Bianco 2025).
 SELECTION_STEPS = [
@@ -30,8 +30,24 @@ REGIMEN_AT_OPD_RULE = (
 )
 
 
-def _by_subtype(frame: pd.DataFrame) -> dict[str, int]:
-    return {g: int((frame["subtype_group"] == g).sum()) for g in SUBTYPE_GROUPS}
+# What the list behind a count of the selection shows beside the registry ID and centre.
+SELECTION_FACTS = (
+    "presentation",
+    "subtype_group",
+    "opd_date",
+    "opd_surgery_date",
+    "line_continued_after_surgery",
+    "opd_selection",
+)
+COHORT_FACTS = ("opd_date", "subtype_group", "line_at_opd", "regimen_group_at_opd")
+
+
+def _selected(frame: pd.DataFrame) -> Counted:
+    return Counted(frame, SELECTION_FACTS)
+
+
+def _by_subtype(frame: pd.DataFrame) -> dict[str, Counted]:
+    return {g: _selected(frame[frame["subtype_group"] == g]) for g in SUBTYPE_GROUPS}
 
 
 def selection(patients: pd.DataFrame) -> list[dict]:
@@ -40,12 +56,13 @@ def selection(patients: pd.DataFrame) -> list[dict]:
     Each step has its count and the remaining n, overall and by subtype group.
     """
     remaining = patients[patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value]
+    nobody = remaining.iloc[0:0]
     steps = [
         {
             "step": "patients with a locoregional oligoprogression",
-            "excluded": 0,
-            "remaining": len(remaining),
-            "excluded_by_subtype": dict.fromkeys(SUBTYPE_GROUPS, 0),
+            "excluded": _selected(nobody),
+            "remaining": _selected(remaining),
+            "excluded_by_subtype": _by_subtype(nobody),
             "remaining_by_subtype": _by_subtype(remaining),
         }
     ]
@@ -55,9 +72,9 @@ def selection(patients: pd.DataFrame) -> list[dict]:
         steps.append(
             {
                 "step": label,
-                "excluded": len(excluded),
+                "excluded": _selected(excluded),
                 "excluded_reason": exclusion,
-                "remaining": len(remaining),
+                "remaining": _selected(remaining),
                 "excluded_by_subtype": _by_subtype(excluded),
                 "remaining_by_subtype": _by_subtype(remaining),
             }
@@ -68,29 +85,16 @@ def selection(patients: pd.DataFrame) -> list[dict]:
 def registry_denominators(patients: pd.DataFrame) -> dict:
     """The whole selection the flow starts from: presentation and locoregional OPD."""
     with_opd = patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value
-    n = len(patients)
+    de_novo = patients["presentation"] == "de_novo"
+    everyone = _selected(patients)
     return {
-        "patients": n,
-        "de_novo": count(int((patients["presentation"] == "de_novo").sum()), n),
-        "with_locoregional_opd": count(int(with_opd.sum()), n),
+        "patients": everyone,
+        "de_novo": count(_selected(patients[de_novo]), everyone),
+        "with_locoregional_opd": count(_selected(patients[with_opd]), everyone),
         "de_novo_with_locoregional_opd": count(
-            int((with_opd & (patients["presentation"] == "de_novo")).sum()),
-            int((patients["presentation"] == "de_novo").sum()),
+            _selected(patients[with_opd & de_novo]), _selected(patients[de_novo])
         ),
     }
-
-
-def _km(frame: pd.DataFrame, duration: str, event: str) -> dict:
-    known = frame.dropna(subset=[duration])
-    return survival.kaplan_meier(known[duration].astype(float), known[event].astype(bool)).as_dict()
-
-
-def _all_events_km(frame: pd.DataFrame, duration: str) -> dict:
-    """Times that always end in their event (pre-OPD PFS, OPD to surgery): KM medians."""
-    known = frame.dropna(subset=[duration])
-    return survival.kaplan_meier(
-        known[duration].astype(float), pd.Series(True, index=known.index)
-    ).as_dict()
 
 
 def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
@@ -123,32 +127,40 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
 
 def oligoprogression(patients: pd.DataFrame) -> dict:
     cohort = patients[patients["opd_selection"] == OPD_INCLUDED]
-    n = len(cohort)
+    everyone = Counted(cohort, COHORT_FACTS)
     present_subtypes = [g for g in SUBTYPE_GROUPS if (cohort["subtype_group"] == g).any()]
     return {
         "selection": selection(patients),
         "registry_denominators": registry_denominators(patients),
-        "n": n,
-        "subtype_group": counts_by(cohort["subtype_group"], SUBTYPE_GROUPS),
-        "line_at_opd": describe(cohort["line_at_opd"]),
+        "n": everyone,
+        "subtype_group": counts_by(cohort, "subtype_group", SUBTYPE_GROUPS),
+        "line_at_opd": describe(cohort, "line_at_opd"),
         "regimen_at_opd_by_subtype": {
-            group: counts_by(cohort.loc[cohort["subtype_group"] == group, "regimen_group_at_opd"])
+            group: counts_by(cohort[cohort["subtype_group"] == group], "regimen_group_at_opd")
             for group in present_subtypes
         },
-        "pre_opd_pfs": _all_events_km(cohort, "pre_opd_pfs_months"),
-        "pre_opd_pfs_group": counts_by(cohort["pre_opd_pfs_group"], PRE_OPD_GROUPS),
-        "opd_to_surgery": _all_events_km(cohort, "opd_to_surgery_months"),
+        "pre_opd_pfs": kaplan_meier(cohort, "pre_opd_pfs_months", None),
+        "pre_opd_pfs_group": counts_by(cohort, "pre_opd_pfs_group", PRE_OPD_GROUPS),
+        "opd_to_surgery": kaplan_meier(cohort, "opd_to_surgery_months", None),
         "procedures": {
-            p: count(int(cohort[f"opd_surgery_{p}"].astype(bool).sum()), n) for p in PROCEDURES
+            p: count(
+                Counted(cohort[cohort[f"opd_surgery_{p}"].astype(bool)], (f"opd_surgery_{p}",)),
+                everyone,
+            )
+            for p in PROCEDURES
         },
         "ps_pfs": {
-            "overall": _km(cohort, "ps_pfs_months", "ps_pfs_event"),
+            "overall": kaplan_meier(cohort, "ps_pfs_months", "ps_pfs_event"),
             "by_subtype_group": {
-                g: _km(cohort[cohort["subtype_group"] == g], "ps_pfs_months", "ps_pfs_event")
+                g: kaplan_meier(
+                    cohort[cohort["subtype_group"] == g], "ps_pfs_months", "ps_pfs_event"
+                )
                 for g in present_subtypes
             },
             "by_pre_opd_pfs_group": {
-                g: _km(cohort[cohort["pre_opd_pfs_group"] == g], "ps_pfs_months", "ps_pfs_event")
+                g: kaplan_meier(
+                    cohort[cohort["pre_opd_pfs_group"] == g], "ps_pfs_months", "ps_pfs_event"
+                )
                 for g in PRE_OPD_GROUPS
             },
             "subtype_comparison": _comparison(cohort, "subtype_group", ["HR+/HER2-", "HER2+"]),
@@ -163,14 +175,19 @@ def oligoprogression(patients: pd.DataFrame) -> dict:
     }
 
 
-def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
-    report = {
-        "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
-        "overall": oligoprogression(cohort.patients),
-    }
+def oligoprogression_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    """The report's figures, each count with its rows (analytics.drilldown lists them)."""
+    counts = {"overall": oligoprogression(cohort.patients)}
     if by_centre:
-        report["by_centre"] = {
+        counts["by_centre"] = {
             centre: oligoprogression(group)
             for centre, group in cohort.patients.groupby("centre", sort=True)
         }
-    return report
+    return counts
+
+
+def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    return {
+        "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
+        **numbers(oligoprogression_counts(cohort, by_centre=by_centre)),
+    }
