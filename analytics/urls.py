@@ -38,6 +38,16 @@ urlpatterns = [
         name="download",
     ),
     path(
+        "<slug:report>/counts/<path:cell>/patients/",
+        views.PatientsBehindView.as_view(),
+        name="patients",
+    ),
+    path(
+        "<slug:report>/counts/<path:cell>/patients.csv",
+        views.PatientsBehindDownloadView.as_view(),
+        name="patients-csv",
+    ),
+    path(
         "<slug:report>/plots/<slug:plot>.<plot_format:fmt>",
         views.PlotView.as_view(),
         name="plot",

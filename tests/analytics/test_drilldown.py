@@ -1,0 +1,192 @@
+"""Every count of a report lists exactly the patients (episodes, lines) it counts."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from analytics import drilldown
+from analytics.catalogue import REPORTS
+from analytics.cohorts import CohortFilter, build_cohort
+from analytics.computed import report_result
+from analytics.tables import report_tables
+from registry.models import Patient
+from tests.builders import build_patient
+
+pytestmark = pytest.mark.django_db
+
+ENDOCRINE = (0, None, None, "endocrine")
+
+
+@pytest.fixture
+def small(centre_a, centre_b):
+    """Six patients whose counts are worked out by hand (times in months from MBC)."""
+    ids = {}
+    ids["C1"] = build_patient(  # CR at 3, in CR at last contact (17 months of CR, censored)
+        centre_a,
+        lines=[ENDOCRINE],
+        responses=[(3, 1, "CR")],
+        last_contact=20,
+        disease_status="ned",
+    )
+    ids["C2"] = build_patient(  # evaluable, PR only
+        centre_a, lines=[ENDOCRINE], responses=[(3, 1, "PR")], last_contact=9
+    )
+    ids["C3"] = build_patient(  # no response assessment: not evaluable; triple-negative
+        centre_a, subtype="triple-negative", lines=[ENDOCRINE], last_contact=12
+    )
+    ids["C4"] = build_patient(  # centre B: CR at 3, progression at 9 (6.0 months of CR)
+        centre_b,
+        lines=[ENDOCRINE],
+        responses=[(3, 1, "CR"), (9, 1, "PD")],
+        progressions=[(9, "systemic")],
+        last_contact=20,
+    )
+    ids["O1"] = build_patient(  # the OPD-surgery cohort: OPD at 14, surgery, line continued
+        centre_a,
+        lines=[ENDOCRINE],
+        responses=[(3, 1, "PR")],
+        progressions=[(14, "locoregional"), (26, "systemic")],
+        surgeries=[(15.5, {"mastectomy", "axillary_dissection"}, True)],
+        last_contact=40,
+    )
+    ids["O4"] = build_patient(  # a locoregional OPD, but recurrent: excluded at "de novo"
+        centre_a,
+        presentation="recurrent",
+        lines=[ENDOCRINE],
+        progressions=[(10, "locoregional")],
+        surgeries=[(11, {"mastectomy"}, True)],
+        last_contact=20,
+    )
+    return {name: patient.registry_id for name, patient in ids.items()}
+
+
+# (report, cell) -> the patients it counts, by their names in `small`.
+BY_HAND = {
+    ("cr", "overall.patients"): {"C1", "C2", "C3", "C4", "O1", "O4"},
+    ("cr", "overall.not_evaluable"): {"C3", "O4"},
+    ("cr", "overall.cr_rate.n"): {"C1", "C4"},
+    ("cr", "overall.cr_rate.N"): {"C1", "C2", "C4", "O1"},
+    ("cr", "by_centre.CA.cr_rate.n"): {"C1"},
+    ("cr", "by_centre.CA.cr_rate.N"): {"C1", "C2", "O1"},
+    ("cr", "by_centre.CB.cr_rate.n"): {"C4"},
+    ("cr", "overall.cr_rate_by_line[1].N"): {"C1", "C2", "C4", "O1"},
+    ("cr", "overall.cr_rate_by_subtype.triple-negative.N"): set(),
+    ("cr", "overall.duration_of_cr_from_first_cr.at_risk[6].at_risk"): {"C1", "C4"},
+    ("cr", "overall.duration_of_cr_from_first_cr.at_risk[12].at_risk"): {"C1"},
+    ("cr", "overall.duration_of_cr_from_first_cr.at_risk[12].events"): {"C4"},
+    ("cr", "by_centre.CB.duration_of_cr_from_first_cr.at_risk[6].at_risk"): {"C4"},
+    ("characteristics", "overall.subtype.triple-negative.n"): {"C3"},
+    ("characteristics", "overall.presentation.recurrent.n"): {"O4"},
+    ("characteristics", "by_centre.CA.subtype.HR+/HER2-.N"): {"C1", "C2", "C3", "O1", "O4"},
+    ("opd", "overall.selection[patients with a locoregional oligoprogression].remaining"): {
+        "O1",
+        "O4",
+    },
+    ("opd", "overall.selection[de novo].excluded"): {"O4"},
+    ("opd", "overall.selection[de novo].remaining_by_subtype.HR+/HER2-"): {"O1"},
+    ("opd", "overall.n"): {"O1"},
+    ("opd", "overall.procedures.axillary_dissection.n"): {"O1"},
+    ("opd", "overall.ps_pfs.overall.at_risk[6].at_risk"): {"O1"},
+    ("opd", "by_centre.CB.registry_denominators.patients"): {"C4"},
+}
+
+
+def api_list(client, report: str, cell: str, **query) -> dict:
+    response = client.get(reverse("api:report-patients", args=[report, cell]), query)
+    assert response.status_code == 200, (cell, response.content)
+    return response.json()
+
+
+@pytest.mark.parametrize(("report", "cell"), sorted(BY_HAND))
+def test_a_count_lists_the_patients_worked_out_by_hand(auditor, small, report, cell):
+    client = APIClient()
+    client.force_authenticate(auditor)
+    listed = api_list(client, report, cell)
+    expected = {small[name] for name in BY_HAND[report, cell]}
+    assert {row["registry_id"] for row in listed["results"]} == expected
+    assert listed["count"] == len(expected)
+
+
+def test_the_list_page_and_its_csv_hold_the_count(client, auditor, small):
+    client.force_login(auditor)
+    cell = "overall.cr_rate.N"
+    page = client.get(reverse("analytics:patients", args=["cr", cell]))
+    assert page.status_code == 200
+    assert page.context["page_obj"].paginator.count == 4
+    html = page.content.decode()
+    for name in ("C1", "C2", "C4", "O1"):
+        link = reverse("registry:patient-detail", args=[small[name]])
+        assert f'href="{link}"' in html
+    assert small["C3"] not in html
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("analytics:patients-csv", args=["cr", cell])).content.decode()
+            )
+        )
+    )
+    assert {r["registry_id"] for r in rows} == {small[n] for n in ("C1", "C2", "C4", "O1")}
+    assert set(rows[0]) >= {"registry_id", "centre", "evaluable_for_response"}
+
+
+def test_the_filters_narrow_the_list_as_they_narrow_the_report(auditor, small):
+    client = APIClient()
+    client.force_authenticate(auditor)
+    listed = api_list(client, "cr", "overall.cr_rate.n", centre="CB")
+    assert [row["registry_id"] for row in listed["results"]] == [small["C4"]]
+
+
+def test_report_pages_link_their_counts_to_the_lists(client, auditor, small):
+    client.force_login(auditor)
+    for report in ("characteristics", "cr", "opd"):
+        page = client.get(reverse("analytics:report", args=[report]), {"by_centre": "on"})
+        html = page.content.decode()
+        links = set(re.findall(r'href="(/reports/[^"]+/counts/[^"?]+)/patients/', html))
+        assert len(links) > 20, report
+        for link in sorted(links)[:: max(1, len(links) // 15)]:  # a sample of every page
+            assert client.get(link + "/patients/").status_code == 200, link
+    cr = client.get(reverse("analytics:report", args=["cr"]), {"by_centre": "on"}).content
+    at_risk = reverse(
+        "analytics:patients",
+        args=["cr", "by_centre.CB.duration_of_cr_from_first_cr.at_risk[6].at_risk"],
+    )
+    assert at_risk.encode() in cr
+
+
+# The counts a report states, by the name the CSV gives them, each with its list's length.
+COUNT_NAMES = re.compile(r"\.(n|N|events|censored|excluded|remaining|patients|evaluable)$")
+
+
+def test_every_count_of_the_demo_reports_lists_exactly_what_it_counts(
+    django_assert_max_num_queries,
+):
+    call_command("seed_demo", patients=60, seed=2017, stdout=io.StringIO())
+    cohort = build_cohort(Patient.objects.all(), CohortFilter())
+    checked = 0
+    for name, spec in REPORTS.items():
+        result = json.loads(json.dumps(report_result(spec, cohort, by_centre=True)))
+        tables = report_tables(result)
+        figures = dict(zip(tables["figures"]["figure"], tables["figures"]["value"], strict=True))
+        for row in tables["at_risk"].to_dict("records"):
+            for column in ("at_risk", "events", "censored"):
+                figures[f"{row['estimate']}.at_risk[{row['time']:g}].{column}"] = row[column]
+        counts = drilldown.report_counts(spec, cohort)
+        for cell, counted in counts.items():
+            assert figures[cell] == len(counted), (name, cell)
+            listed = drilldown.patient_list(cell, counted)
+            assert len(listed.records()) == figures[cell]
+            assert listed.columns[:2] == ["registry_id", "centre"]
+            checked += 1
+        # Every count the report states is drillable: none was left without its list.
+        stated = {f for f in figures if COUNT_NAMES.search(f) and not f.startswith("meta.")}
+        stated -= {f for f in stated if ".centre_comparison." in f or "log_rank" in f}
+        assert stated <= set(counts), (name, sorted(stated - set(counts))[:5])
+    assert checked > 1500
+    assert cohort.patients["opd_selection"].eq("included").sum() >= 3
+    assert cohort.patients["reached_cr"].astype(bool).sum() >= 5
