@@ -42,8 +42,9 @@ def characteristics(patients: pd.DataFrame) -> dict:
         "site_categories_at_mbc_diagnosis": {
             category: count(
                 Counted(
-                    patients[patients[f"site_{category}_at_mbc_diagnosis"].astype(bool)],
+                    patients,
                     (f"site_{category}_at_mbc_diagnosis",),
+                    where=patients[f"site_{category}_at_mbc_diagnosis"].astype(bool).to_numpy(),
                 ),
                 everyone,
             )

@@ -45,15 +45,22 @@ class Counted:
 
     A report builds every count as a Counted and `numbers` turns it into its length, so
     the figure and the list behind it come from one selection and cannot disagree.
-    `facts` are the columns that say why a row is counted; `unit` what a row is.
+    `facts` are the columns that say why a row is counted; `unit` what a row is. `where`
+    (a boolean mask over `frame`) selects the rows without copying them: most counts of
+    a report are never listed.
     """
 
-    rows: pd.DataFrame
+    frame: pd.DataFrame
     facts: tuple[str, ...] = ()
     unit: str = "patients"
+    where: pd.Series | np.ndarray | None = None
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.frame if self.where is None else self.frame[self.where]
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.frame) if self.where is None else int(np.count_nonzero(self.where))
 
 
 def numbers(tree):
@@ -96,13 +103,16 @@ def counts_by(
     order = categories or sorted(shown.unique())
     extra = [v for v in sorted(shown.unique()) if v not in order]
     whole = Counted(frame, (column,))
-    return {c: count(Counted(frame[shown == c], (column,)), whole) for c in [*order, *extra]}
+    return {
+        c: count(Counted(frame, (column,), where=(shown == c).to_numpy()), whole)
+        for c in [*order, *extra]
+    }
 
 
 def describe(frame: pd.DataFrame, column: str) -> dict:
     """Median, quartiles (type 7), range and n of the column's non-missing values."""
     numeric = pd.to_numeric(frame[column], errors="coerce")
-    known = Counted(frame[numeric.notna()], (column,))
+    known = Counted(frame, (column,), where=numeric.notna().to_numpy())
     values = numeric.dropna()
     if values.empty:
         return {"n": known, "median": None, "q1": None, "q3": None, "min": None, "max": None}
@@ -134,7 +144,7 @@ def kaplan_meier(
     estimate = survival.kaplan_meier(times, events).as_dict()
 
     def rows(mask) -> Counted:
-        return Counted(known[mask], facts, unit)
+        return Counted(known, facts, unit, where=mask)
 
     estimate.update(n=Counted(known, facts, unit), events=rows(events), censored=rows(~events))
     for row in estimate["at_risk"]:

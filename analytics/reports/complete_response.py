@@ -22,7 +22,7 @@ def _rate_by(evaluable: pd.DataFrame, column: str, categories: list[str]) -> dic
     for category in categories:
         group = evaluable[evaluable[column] == category]
         rates[category] = count(
-            Counted(group[group["reached_cr"].astype(bool)], (column, *WITH_CR)),
+            Counted(group, (column, *WITH_CR), where=group["reached_cr"].astype(bool).to_numpy()),
             Counted(group, (column, "evaluable_for_response")),
             with_ci=True,
         )
@@ -35,7 +35,7 @@ def _rate_by_line(lines: pd.DataFrame) -> list[dict]:
         {
             "line": int(number),
             **count(
-                Counted(group[group["cr"].astype(bool)], LINE_FACTS, "lines"),
+                Counted(group, LINE_FACTS, "lines", where=group["cr"].astype(bool).to_numpy()),
                 Counted(group, LINE_FACTS, "lines"),
                 with_ci=True,
             ),
@@ -54,12 +54,12 @@ def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.
     all_episodes = Counted(episodes, EPISODE_FACTS, "CR episodes")
 
     def of_cr_patients(mask: pd.Series, *facts: str) -> dict:
-        return count(Counted(with_cr[mask], (*facts, *WITH_CR)), first_crs)
+        return count(Counted(with_cr, (*facts, *WITH_CR), where=mask.to_numpy()), first_crs)
 
     return {
         "patients": Counted(patients, EVALUABLE),
         "evaluable": Counted(evaluable, EVALUABLE),
-        "not_evaluable": Counted(patients[~is_evaluable], EVALUABLE),
+        "not_evaluable": Counted(patients, EVALUABLE, where=(~is_evaluable).to_numpy()),
         "cr_rate": count(first_crs, Counted(evaluable, EVALUABLE), with_ci=True),
         "cr_rate_by_line": _rate_by_line(
             lines[lines["registry_id"].isin(set(evaluable["registry_id"]))]
@@ -72,7 +72,10 @@ def complete_response(patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.
         "cr_patient_characteristics": characteristics(with_cr),
         "cr_during_maintenance": count(
             Counted(
-                episodes[episodes["during_maintenance"].astype(bool)], EPISODE_FACTS, "CR episodes"
+                episodes,
+                EPISODE_FACTS,
+                "CR episodes",
+                where=episodes["during_maintenance"].astype(bool).to_numpy(),
             ),
             all_episodes,
         ),

@@ -42,12 +42,12 @@ SELECTION_FACTS = (
 COHORT_FACTS = ("opd_date", "subtype_group", "line_at_opd", "regimen_group_at_opd")
 
 
-def _selected(frame: pd.DataFrame) -> Counted:
-    return Counted(frame, SELECTION_FACTS)
+def _selected(frame: pd.DataFrame, where=None) -> Counted:
+    return Counted(frame, SELECTION_FACTS, where=where)
 
 
 def _by_subtype(frame: pd.DataFrame) -> dict[str, Counted]:
-    return {g: _selected(frame[frame["subtype_group"] == g]) for g in SUBTYPE_GROUPS}
+    return {g: _selected(frame, (frame["subtype_group"] == g).to_numpy()) for g in SUBTYPE_GROUPS}
 
 
 def selection(patients: pd.DataFrame) -> list[dict]:
@@ -89,10 +89,11 @@ def registry_denominators(patients: pd.DataFrame) -> dict:
     everyone = _selected(patients)
     return {
         "patients": everyone,
-        "de_novo": count(_selected(patients[de_novo]), everyone),
-        "with_locoregional_opd": count(_selected(patients[with_opd]), everyone),
+        "de_novo": count(_selected(patients, de_novo.to_numpy()), everyone),
+        "with_locoregional_opd": count(_selected(patients, with_opd.to_numpy()), everyone),
         "de_novo_with_locoregional_opd": count(
-            _selected(patients[with_opd & de_novo]), _selected(patients[de_novo])
+            _selected(patients, (with_opd & de_novo).to_numpy()),
+            _selected(patients, de_novo.to_numpy()),
         ),
     }
 
@@ -144,7 +145,11 @@ def oligoprogression(patients: pd.DataFrame) -> dict:
         "opd_to_surgery": kaplan_meier(cohort, "opd_to_surgery_months", None),
         "procedures": {
             p: count(
-                Counted(cohort[cohort[f"opd_surgery_{p}"].astype(bool)], (f"opd_surgery_{p}",)),
+                Counted(
+                    cohort,
+                    (f"opd_surgery_{p}",),
+                    where=cohort[f"opd_surgery_{p}"].astype(bool).to_numpy(),
+                ),
                 everyone,
             )
             for p in PROCEDURES
