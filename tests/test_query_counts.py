@@ -18,8 +18,10 @@ pytestmark = pytest.mark.django_db
 # (insert, then the older versions' rows deleted): 20, for
 # any number of patients (it was 33, with one query per record table for the derivations).
 # A dataset download reads the cohort only: session, user, roles, grants, centres, and the
-# four cohort queries (9; it was 16).
+# four cohort queries (9; it was 16). The patients behind a count are read the same way:
+# the list is cut from the cohort's frames, whatever the count and the page (9).
 COMPUTED = 20
+DRILL = {"report": "cr", "cell": "overall.cr_rate.N"}
 PAGES = [
     ("registry:patient-list", {}, 7),
     ("registry:meeting-list", {}, 6),  # with the centres of its filter
@@ -32,6 +34,14 @@ PAGES = [
     ("api:report", {"report": "opd"}, COMPUTED),
     ("analytics:dataset", {"dataset": "patients", "fmt": "csv"}, 9),
     ("analytics:dataset", {"dataset": "episodes", "fmt": "xlsx"}, 9),
+    ("analytics:patients", DRILL, 9),
+    ("analytics:patients-csv", DRILL, 9),
+    (
+        "analytics:patients",
+        {"report": "opd", "cell": "by_centre.CA.selection[de novo].remaining"},
+        9,
+    ),
+    ("api:report-patients", DRILL, 9),
 ]
 # Taken from the stored result: the key's queries and the result itself, nothing of the cohort.
 STORED = 8

@@ -190,3 +190,126 @@ def test_every_count_of_the_demo_reports_lists_exactly_what_it_counts(
     assert checked > 1500
     assert cohort.patients["opd_selection"].eq("included").sum() >= 3
     assert cohort.patients["reached_cr"].astype(bool).sum() >= 5
+
+
+def test_a_centre_bound_analyst_lists_only_their_centres_patients(client, analyst_a, small):
+    client.force_login(analyst_a)
+    api = APIClient()
+    api.force_authenticate(analyst_a)
+    # A key crafted to name centre B's count: no such count for them, as a missing centre.
+    for report, cell in (("cr", "by_centre.CB.cr_rate.n"), ("characteristics", "by_centre.CB.n")):
+        for url in (
+            reverse("analytics:patients", args=[report, cell]),
+            reverse("analytics:patients-csv", args=[report, cell]),
+        ):
+            assert client.get(url).status_code == 404, url
+        response = api.get(reverse("api:report-patients", args=[report, cell]))
+        assert response.status_code == 404 and "detail" in response.json()
+    # Centre B asked for in the filters: refused at the field.
+    refused = api.get(
+        reverse("api:report-patients", args=["cr", "overall.patients"]), {"centre": "CB"}
+    )
+    assert refused.status_code == 400 and "centre" in refused.json()
+    page = client.get(
+        reverse("analytics:patients", args=["cr", "overall.patients"]), {"centre": "CB"}
+    )
+    assert page.status_code == 400
+    # The whole list is their centre's: C4 (centre B) is not in it.
+    listed = api_list(api, "cr", "overall.patients")
+    assert {r["registry_id"] for r in listed["results"]} == {
+        small[n] for n in ("C1", "C2", "C3", "O1", "O4")
+    }
+    html = client.get(reverse("analytics:patients", args=["cr", "overall.patients"])).content
+    assert small["C4"].encode() not in html
+
+
+def test_data_managers_are_refused_the_lists(client, data_manager, small):
+    client.force_login(data_manager)
+    assert (
+        client.get(reverse("analytics:patients", args=["cr", "overall.patients"])).status_code
+        == 403
+    )
+    api = APIClient()
+    api.force_authenticate(data_manager)
+    response = api.get(reverse("api:report-patients", args=["cr", "overall.patients"]))
+    assert response.status_code == 403 and "detail" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("report", "cell"),
+    [
+        ("nope", "overall.patients"),  # no such report
+        ("cr", "overall.nothing"),  # no such figure
+        ("cr", "overall.cr_rate.percent"),  # a figure, not a count
+        ("cr", "overall.cr_rate.display"),
+        ("cr", "overall.duration_of_cr.at_risk[999].at_risk"),  # no such tick
+        ("cr", "overall.cr_rate_by_line[7].N"),  # no line 7
+        ("cr", "meta.selection.patients_selected"),  # stated, but not a count of the frames
+        ("cr", "overall.\x00"),
+    ],
+)
+def test_a_bad_cell_is_a_404_never_a_500(client, auditor, small, report, cell):
+    client.force_login(auditor)
+    for name in ("analytics:patients", "analytics:patients-csv"):
+        assert client.get(reverse(name, args=[report, cell])).status_code == 404
+    api = APIClient()
+    api.force_authenticate(auditor)
+    response = api.get(reverse("api:report-patients", args=[report, cell]))
+    assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_bad_filters_and_pages_are_4xx(client, auditor, small):
+    client.force_login(auditor)
+    url = reverse("analytics:patients", args=["cr", "overall.patients"])
+    assert client.get(url, {"mbc_from": "31/02/2020"}).status_code == 400
+    assert client.get(url, {"presentation": "sideways"}).status_code == 400
+    csv_url = reverse("analytics:patients-csv", args=["cr", "overall.patients"])
+    assert client.get(csv_url, {"mbc_to": "tomorrow"}).status_code == 400
+    assert client.get(url, {"page": "abc"}).status_code == 200  # the first page
+    api = APIClient()
+    api.force_authenticate(auditor)
+    api_url = reverse("api:report-patients", args=["cr", "overall.patients"])
+    response = api.get(api_url, {"mbc_from": "2020-13-01"})
+    assert response.status_code == 400 and "mbc_from" in response.json()
+    response = api.get(api_url, {"page": "99"})
+    assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_lists_are_paginated_in_registry_order(client, auditor, small, monkeypatch):
+    from analytics.views import PatientsBehindView
+    from registry.pagination import PageNumberPagination
+
+    monkeypatch.setattr(PatientsBehindView, "page_size", 4)
+    monkeypatch.setattr(PageNumberPagination, "page_size", 4)
+    everyone = sorted(small.values())
+    client.force_login(auditor)
+    url = reverse("analytics:patients", args=["cr", "overall.patients"])
+    pages = [client.get(url, {"page": n}).context["page_obj"] for n in (1, 2)]
+    assert [[r["registry_id"] for r in p] for p in pages] == [everyone[:4], everyone[4:]]
+    api = APIClient()
+    api.force_authenticate(auditor)
+    first = api_list(api, "cr", "overall.patients")
+    assert first["count"] == 6 and first["next"] and first["previous"] is None
+    second = api.get(first["next"]).json()
+    assert [r["registry_id"] for r in first["results"] + second["results"]] == everyone
+
+
+def test_the_api_route_is_documented(auditor):
+    api = APIClient()
+    api.force_authenticate(auditor)
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    route = schema["paths"]["/api/reports/{report}/counts/{cell}/patients/"]["get"]
+    assert {p["name"] for p in route["parameters"]} >= {"report", "cell", "centre", "page"}
+    assert {"200", "400", "403", "404"} <= set(route["responses"])
+    assert "the list's length is the count" in route["description"]
+
+
+def test_the_list_shows_no_identifying_data(client, analyst, case_a, case_b):
+    client.force_login(analyst)
+    for name in ("analytics:patients", "analytics:patients-csv"):
+        text = client.get(reverse(name, args=["cr", "overall.patients"])).content.decode()
+        assert case_a.patient.registry_id in text
+        for case in (case_a, case_b):
+            p = case.patient
+            for value in (p.family_name, p.given_name, p.record_number, p.birth_date.isoformat()):
+                assert value not in text
