@@ -263,6 +263,6 @@ def fact(value) -> str:
     day = parse_date(value) if isinstance(value, str) and len(value) == 10 else None
     if day:
         return date_format(day)
-    if isinstance(value, float):
-        return f"{value:.1f}"
+    if isinstance(value, float):  # a line number in a column with gaps is a float
+        return f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
     return value

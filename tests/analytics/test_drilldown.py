@@ -313,3 +313,36 @@ def test_the_list_shows_no_identifying_data(client, analyst, case_a, case_b):
             p = case.patient
             for value in (p.family_name, p.given_name, p.record_number, p.birth_date.isoformat()):
                 assert value not in text
+
+
+def test_centres_compared_rates_with_wilson_intervals_and_a_log_rank_on_patients(
+    client, auditor, small
+):
+    from scipy.stats import binomtest, chi2
+
+    client.force_login(auditor)
+    report = json.loads(
+        client.get(reverse("analytics:download", args=["cr", "json"]), {"by_centre": "on"}).content
+    )
+    for centre, (n, total) in {"CA": (1, 3), "CB": (1, 1)}.items():
+        rate = report["by_centre"][centre]["cr_rate"]
+        assert (rate["n"], rate["N"]) == (n, total)
+        lower, upper = binomtest(n, total).proportion_ci(method="wilson")
+        assert rate["ci95"]["lower"] == pytest.approx(lower, abs=1e-12)
+        assert rate["ci95"]["upper"] == pytest.approx(upper, abs=1e-12)
+    # One time per patient: C4 (centre B) ends at 6.0 months, C1 (centre A) is censored at
+    # 17. At C4's event both are at risk: O - E = 1 - 1/2, V = 1*1*1*1 / (2^2 * 1) = 1/4,
+    # so chi2 = (1/2)^2 / (1/4) = 1 on 1 df.
+    comparison = report["centre_comparison"]
+    assert comparison["endpoint"] == "duration of CR per patient, from the first CR"
+    assert comparison["centres"] == ["CA", "CB"]
+    assert comparison["log_rank"]["chi_square"] == pytest.approx(1.0)
+    assert comparison["log_rank"]["p_value"] == pytest.approx(chi2.sf(1.0, 1))
+    page = client.get(reverse("analytics:report", args=["cr"]), {"by_centre": "on"})
+    text = re.sub(r"<[^>]+>", "", page.content.decode())
+    assert "Log-rank test across centres of the duration of CR per patient" in text
+    assert "1/3 (33.3%) (95% CI" in text
+    for spec in REPORTS.values():
+        for plot in spec.plots:
+            url = reverse("analytics:plot", args=[spec.name, plot, "png"])
+            assert client.get(url, {"by_centre": "on"}).status_code == 200, plot
