@@ -1,9 +1,10 @@
 """A walk of every URL the registry serves, as a user of another centre.
 
 Every admin URL of every registered model, every API route and every page that names an
-object (or a centre's count of a report, whose patients the drill-down lists) is requested, with every method it could take, by a data manager (made staff, so
-the admin's own gate is what keeps them out), a centre-limited auditor (staff) and a
-centre-limited analyst, all of centre A, about centre B's objects. For each request:
+object (or a centre's count of a report, whose patients the drill-down lists) is
+requested, with every method it could take, by a data manager (made staff, so the admin's
+own gate is what keeps them out), a centre-limited auditor (staff) and a centre-limited
+analyst, all of centre A, about centre B's objects. For each request:
 
 - the answer is the one the same URL gets for an object that does not exist (so nothing
   tells another centre's object from a missing one), and never a server error;
