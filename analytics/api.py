@@ -110,7 +110,7 @@ class PatientsBehindView(APIView):
             raise NotFound(f"The report '{report}' has no count '{cell}'.") from None
         listed = drilldown.patient_list(cell, counted)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(listed.records(), request, view=self)
+        page = paginator.paginate_queryset(listed, request, view=self)
         return Response(
             {
                 "report": report,

@@ -85,12 +85,19 @@ class PatientList:
     def meanings(self) -> dict[str, str]:
         return {column: MEANINGS.get(column, "") for column in self.columns}
 
-    def records(self) -> list[dict]:
-        """JSON-safe rows: dates as ISO text, a missing value as None."""
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, rows: slice) -> list[dict]:
+        """The rows of a slice (a page) as JSON-safe records: only they are converted."""
         return [
             {column: clean(value) for column, value in zip(self.columns, row, strict=True)}
-            for row in self.frame.itertuples(index=False, name=None)
+            for row in self.frame.iloc[rows].itertuples(index=False, name=None)
         ]
+
+    def records(self) -> list[dict]:
+        """Every row: dates as ISO text, a missing value as None."""
+        return self[:]
 
 
 def patient_list(cell: str, counted: Counted) -> PatientList:

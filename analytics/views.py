@@ -168,7 +168,7 @@ class PatientsBehindView(PatientsBehindMixin, View):
         if not filters.is_valid():
             return self.invalid(filters)
         listed = self.patient_list(filters)
-        page = Paginator(listed.records(), self.page_size).get_page(request.GET.get("page"))
+        page = Paginator(listed, self.page_size).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         return render(
