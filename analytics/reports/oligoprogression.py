@@ -53,13 +53,15 @@ def _by_subtype(frame: pd.DataFrame) -> dict[str, Counted]:
 def selection(patients: pd.DataFrame) -> list[dict]:
     """The flow from the patients with a locoregional OPD to the OPD-surgery cohort.
 
-    Each step has its count and the remaining n, overall and by subtype group.
+    Each step has the patients it starts from, those it excludes and those remaining,
+    overall, and the excluded and remaining by subtype group.
     """
     remaining = patients[patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value]
     nobody = remaining.iloc[0:0]
     steps = [
         {
             "step": "patients with a locoregional oligoprogression",
+            "entered": _selected(remaining),
             "excluded": _selected(nobody),
             "remaining": _selected(remaining),
             "excluded_by_subtype": _by_subtype(nobody),
@@ -67,11 +69,13 @@ def selection(patients: pd.DataFrame) -> list[dict]:
         }
     ]
     for label, exclusion in SELECTION_STEPS:
-        excluded = remaining[remaining["opd_selection"] == exclusion]
-        remaining = remaining[remaining["opd_selection"] != exclusion]
+        entered = remaining
+        excluded = entered[entered["opd_selection"] == exclusion]
+        remaining = entered[entered["opd_selection"] != exclusion]
         steps.append(
             {
                 "step": label,
+                "entered": _selected(entered),
                 "excluded": _selected(excluded),
                 "excluded_reason": exclusion,
                 "remaining": _selected(remaining),
