@@ -1,14 +1,23 @@
 """The reports as JSON endpoints: same filters and keys as the pages and the command."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import access
+from registry.pagination import PageNumberPagination
 
+from . import drilldown
 from .catalogue import REPORTS
+from .cohorts import build_cohort
 from .computed import computed_report
 from .filters import CohortFilterSet
 from .package import report_package
@@ -24,8 +33,30 @@ FILTERS = [
 ]
 
 
-def _report_filters(request, report: str) -> CohortFilterSet:
-    """The valid filters of a report request; a refusal, a 404 or a 400 otherwise."""
+PATIENT_LIST = inline_serializer(
+    "PatientsBehindCount",
+    {
+        "report": serializers.CharField(),
+        "cell": serializers.CharField(help_text="The count's path in the report's JSON."),
+        "unit": serializers.CharField(help_text="What a row is: patients, CR episodes, lines."),
+        "count": serializers.IntegerField(help_text="Rows behind the count: the count itself."),
+        "columns": serializers.DictField(
+            child=serializers.CharField(), help_text="Each column with its meaning, in order."
+        ),
+        "data_cutoff": serializers.DateField(allow_null=True),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="One object per row: registry ID, centre, the facts of the count.",
+        ),
+    },
+)
+ERROR = inline_serializer("ReportError", {"detail": serializers.CharField()})
+
+
+def _report_request(request, report: str) -> CohortFilterSet:
+    """The checks every report request passes: role, report name, filters (403, 404, 400)."""
     if not access.can_view_reports(request.user):
         raise PermissionDenied("Reports are for analysts and auditors.")
     if report not in REPORTS:
@@ -41,7 +72,7 @@ class ReportView(APIView):
 
     @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request, report):
-        filters = _report_filters(request, report)
+        filters = _report_request(request, report)
         computed = computed_report(
             request.user,
             REPORTS[report],
@@ -61,7 +92,7 @@ class ReportPackageView(APIView):
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
     )
     def get(self, request, report):
-        filters = _report_filters(request, report)
+        filters = _report_request(request, report)
         built = report_package(
             request.user,
             REPORTS[report],
@@ -69,3 +100,48 @@ class ReportPackageView(APIView):
             by_centre=filters.compare_centres,
         )
         return built.response()
+
+
+class PatientsBehindView(APIView):
+    """The patients (or CR episodes, or lines) behind one count of a report.
+
+    `cell` names the count by its path in the report's JSON, as the CSV download's `figure`
+    column does (`overall.cr_rate.n`, `by_centre.MIL.subtype.HR+/HER2-.N`,
+    `overall.selection[de novo].excluded`); an at-risk count by its time
+    (`overall.ps_pfs.overall.at_risk[12].at_risk`). The cohort is the caller's, with the
+    same filters as the report: the list's length is the count. A count the report does
+    not have, or one of a centre the caller does not see, is a 404.
+    """
+
+    @extend_schema(
+        parameters=[*FILTERS[:-1], OpenApiParameter("page", int)],
+        responses={
+            200: PATIENT_LIST,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Filters refused, by field."),
+            403: ERROR,
+            404: ERROR,
+        },
+    )
+    def get(self, request, report, cell):
+        filters = _report_request(request, report)
+        cohort = build_cohort(access.patients(request.user), filters.cohort_filter())
+        try:
+            counted = drilldown.patients_behind(REPORTS[report], cohort, cell)
+        except drilldown.UnknownCell:
+            raise NotFound(f"The report '{report}' has no count '{cell}'.") from None
+        listed = drilldown.patient_list(cell, counted)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(listed, request, view=self)
+        return Response(
+            {
+                "report": report,
+                "cell": cell,
+                "unit": listed.unit,
+                "count": paginator.page.paginator.count,
+                "columns": listed.meanings,
+                "data_cutoff": cohort.data_cutoff,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": page,
+            }
+        )

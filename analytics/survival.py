@@ -247,17 +247,28 @@ def _step_index(fit: _Fit, time: float) -> int | None:
     return int(np.searchsorted(fit.times, time, side="right") - 1)
 
 
+def at_risk_masks(times: np.ndarray, observed: np.ndarray, tick: float) -> tuple[np.ndarray, ...]:
+    """Who is at risk at the tick, who had the event by then, who was censored by then.
+
+    The at-risk table counts these; the drill-down lists them (analytics.drilldown).
+    """
+    return times >= tick, observed & (times <= tick), ~observed & (times <= tick)
+
+
 def at_risk_table(durations, events, ticks: Sequence[float]) -> list[AtRiskRow]:
     times, observed = _validated(durations, events)
-    return [
-        AtRiskRow(
-            time=float(tick),
-            at_risk=int((times >= tick).sum()),
-            events=int((observed & (times <= tick)).sum()),
-            censored=int((~observed & (times <= tick)).sum()),
+    rows = []
+    for tick in ticks:
+        at_risk, evented, censored = at_risk_masks(times, observed, tick)
+        rows.append(
+            AtRiskRow(
+                time=float(tick),
+                at_risk=int(at_risk.sum()),
+                events=int(evented.sum()),
+                censored=int(censored.sum()),
+            )
         )
-        for tick in ticks
-    ]
+    return rows
 
 
 def regular_ticks(durations, every: float = 6.0) -> list[float]:

@@ -10,6 +10,11 @@ import pandas as pd
 SKIPPED = {"curve", "at_risk"}
 
 
+def item_label(item, index: int):
+    """How a list item is named in a figure's path: its line, its step, or its position."""
+    return item.get("line", item.get("step", index)) if isinstance(item, dict) else index
+
+
 def _walk(value, path: str, figures: list, at_risk: list) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -20,8 +25,7 @@ def _walk(value, path: str, figures: list, at_risk: list) -> None:
                 _walk(item, child, figures, at_risk)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            label = item.get("line", item.get("step", index)) if isinstance(item, dict) else index
-            _walk(item, f"{path}[{label}]", figures, at_risk)
+            _walk(item, f"{path}[{item_label(item, index)}]", figures, at_risk)
     else:
         figures.append({"figure": path, "value": value})
 

@@ -39,6 +39,16 @@ urlpatterns = [
     ),
     path("<slug:report>/package.zip", views.ReportPackageView.as_view(), name="package"),
     path(
+        "<slug:report>/counts/<path:cell>/patients/",
+        views.PatientsBehindView.as_view(),
+        name="patients",
+    ),
+    path(
+        "<slug:report>/counts/<path:cell>/patients.csv",
+        views.PatientsBehindDownloadView.as_view(),
+        name="patients-csv",
+    ),
+    path(
         "<slug:report>/plots/<slug:plot>.<plot_format:fmt>",
         views.PlotView.as_view(),
         name="plot",

@@ -2,6 +2,7 @@
 
 import pandas as pd
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.views import View
 
 from registry import access, spreadsheets
 
-from . import downloads, package, plots
+from . import downloads, drilldown, package, plots
 from .catalogue import REPORTS, ReportSpec
 from .cohorts import build_cohort
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
@@ -157,3 +158,50 @@ class PlotView(ReportAccessMixin, View):
         if request.GET.get("download"):
             response["Content-Disposition"] = f'attachment; filename="{spec.name}-{plot}.{fmt}"'
         return response
+
+
+class PatientsBehindMixin(ReportAccessMixin):
+    """The list behind one count of a report, from the user's cohort with the report's filters."""
+
+    def patient_list(self, filters) -> drilldown.PatientList:
+        cell = self.kwargs["cell"]
+        cohort = build_cohort(access.patients(self.request.user), filters.cohort_filter())
+        try:
+            counted = drilldown.patients_behind(self.spec(), cohort, cell)
+        except drilldown.UnknownCell:
+            raise Http404("This report has no such count.") from None
+        return drilldown.patient_list(cell, counted)
+
+
+class PatientsBehindView(PatientsBehindMixin, View):
+    page_size = 50
+
+    def get(self, request, report, cell):
+        spec = self.spec()
+        filters = self.cohort_filters()
+        if not filters.is_valid():
+            return self.invalid(filters)
+        listed = self.patient_list(filters)
+        page = Paginator(listed, self.page_size).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return render(
+            request,
+            "analytics/patients_behind.html",
+            {
+                "spec": spec,
+                "listed": listed,
+                "page_obj": page,
+                "query_without_page": query.urlencode(),
+            },
+        )
+
+
+class PatientsBehindDownloadView(PatientsBehindMixin, View):
+    def get(self, request, report, cell):
+        spec = self.spec()
+        filters = self.cohort_filters()
+        if not filters.is_valid():
+            return self.invalid(filters)
+        listed = self.patient_list(filters)
+        return _attachment(spreadsheets.csv_bytes(listed.frame), "csv", f"{spec.name}-patients")

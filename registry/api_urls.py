@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from analytics.api import ReportPackageView, ReportView
+from analytics.api import PatientsBehindView, ReportPackageView, ReportView
 
 from . import api, api_findings, api_jobs, api_quality
 
@@ -45,6 +45,11 @@ urlpatterns = [
     path("export/", api.ExportView.as_view(), name="export"),
     path("reports/<slug:report>/", ReportView.as_view(), name="report"),
     path("reports/<slug:report>/package/", ReportPackageView.as_view(), name="report-package"),
+    path(
+        "reports/<slug:report>/counts/<path:cell>/patients/",
+        PatientsBehindView.as_view(),
+        name="report-patients",
+    ),
     path("quality/completeness/", api_findings.CompletenessView.as_view(), name="completeness"),
     *router.urls,
 ]

@@ -1,9 +1,10 @@
 """A walk of every URL the registry serves, as a user of another centre.
 
 Every admin URL of every registered model, every API route and every page that names an
-object is requested, with every method it could take, by a data manager (made staff, so
-the admin's own gate is what keeps them out), a centre-limited auditor (staff) and a
-centre-limited analyst, all of centre A, about centre B's objects. For each request:
+object (or a centre's count of a report, whose patients the drill-down lists) is
+requested, with every method it could take, by a data manager (made staff, so the admin's
+own gate is what keeps them out), a centre-limited auditor (staff) and a centre-limited
+analyst, all of centre A, about centre B's objects. For each request:
 
 - the answer is the one the same URL gets for an object that does not exist (so nothing
   tells another centre's object from a missing one), and never a server error;
@@ -50,6 +51,10 @@ pytestmark = pytest.mark.django_db
 MISSING_PK = 987654
 MISSING_REGISTRY_ID = "MBC-Z99999"
 MISSING_UUID = "00000000-0000-4000-8000-000000000000"
+# A report's count names a centre ("by_centre.CB.cr_rate.N"): the twin names one that
+# does not exist.
+CENTRE_IN_CELL = re.compile(r"by_centre\.[^./]+\.")
+MISSING_CENTRE_CELL = "by_centre.ZZ-MISSING."
 CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 WALKERS = ("data_manager", "auditor", "analyst")
 
@@ -220,6 +225,8 @@ def _missing_twin(kwargs: dict) -> dict:
     def missing(key, value):
         if key == "registry_id":
             return MISSING_REGISTRY_ID
+        if key == "cell":
+            return CENTRE_IN_CELL.sub(MISSING_CENTRE_CELL, value)
         if isinstance(value, uuid.UUID):
             return MISSING_UUID
         return MISSING_PK if key == "pk" else value
@@ -236,7 +243,7 @@ def test_every_page_answers_for_another_centres_objects_as_for_missing_ones(
         (reverse(name, kwargs=kwargs), reverse(name, kwargs=_missing_twin(kwargs)))
         for name in sorted(PAGE_RULES)
         for kwargs in page_examples(name, case_b)
-        if {"registry_id", "pk"} & set(kwargs)
+        if {"registry_id", "pk", "cell"} & set(kwargs)
     ]
     before = snapshot(foreign)
     responses = {}
@@ -252,12 +259,15 @@ def test_every_page_answers_for_another_centres_objects_as_for_missing_ones(
 def _names_an_object(name: str) -> bool:
     api = get_resolver().namespace_dict["api"][1]
     possibilities = api.reverse_dict.getlist(name.removeprefix("api:"))
-    return all({"registry_id", "pk"} & set(params) for p in possibilities for _, params in p[0])
+    return all(
+        {"registry_id", "pk", "cell"} & set(params) for p in possibilities for _, params in p[0]
+    )
 
 
 def _api_missing(name: str, real: str, case_b) -> str:
     """The same route naming an object that does not exist (registry ID, number or UUID)."""
     missing = real.replace(case_b.patient.registry_id, MISSING_REGISTRY_ID)
+    missing = CENTRE_IN_CELL.sub(MISSING_CENTRE_CELL, missing)
     missing = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27}/", f"/{MISSING_UUID}/", missing)
     return re.sub(r"/\d+/", f"/{MISSING_PK}/", missing)
 

@@ -19,9 +19,12 @@ pytestmark = pytest.mark.django_db
 # any number of patients (it was 33, with one query per record table for the derivations).
 # The CR and OPD reports read one more: the patients in doubt at each selection step.
 # A dataset download reads the cohort only: session, user, roles, grants, centres, and the
-# four cohort queries (9; it was 16).
+# four cohort queries (9; it was 16). The patients behind a count are read the same way,
+# and the CR and OPD counts read the patients in doubt at each selection step: the list is
+# cut from the cohort's frames, whatever the count and the page (10).
 COMPUTED = 20
 WITH_SELECTION = COMPUTED + 1
+DRILL = {"report": "cr", "cell": "overall.cr_rate.N"}
 PAGES = [
     ("registry:patient-list", {}, 7),
     ("registry:meeting-list", {}, 6),  # with the centres of its filter
@@ -34,6 +37,14 @@ PAGES = [
     ("api:report", {"report": "opd"}, WITH_SELECTION),
     ("analytics:dataset", {"dataset": "patients", "fmt": "csv"}, 9),
     ("analytics:dataset", {"dataset": "episodes", "fmt": "xlsx"}, 9),
+    ("analytics:patients", DRILL, 10),
+    ("analytics:patients-csv", DRILL, 10),
+    (
+        "analytics:patients",
+        {"report": "opd", "cell": "by_centre.CA.selection[de novo].remaining"},
+        10,
+    ),
+    ("api:report-patients", DRILL, 10),
 ]
 # Taken from the stored result: the key's queries and the result itself, nothing of the cohort.
 STORED = 8

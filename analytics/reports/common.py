@@ -1,11 +1,15 @@
-"""Pieces every report uses: counts with denominators, descriptive statistics, metadata."""
+"""Pieces every report uses: counts with the rows behind them, descriptive statistics,
+Kaplan-Meier estimates, metadata."""
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from django.utils import timezone
 
+from analytics import survival
 from analytics.cohorts import Cohort
 from analytics.proportions import Proportion
 from analytics.quality import cohort_quality
@@ -35,12 +39,47 @@ def clean(value):
     return value
 
 
-def count(numerator: int, denominator: int, *, with_ci: bool = False) -> dict:
+@dataclass(frozen=True, eq=False)
+class Counted:
+    """The rows a count counts: the report prints how many, the drill-down lists them.
+
+    A report builds every count as a Counted and `numbers` turns it into its length, so
+    the figure and the list behind it come from one selection and cannot disagree.
+    `facts` are the columns that say why a row is counted; `unit` what a row is. `where`
+    (a boolean mask over `frame`) selects the rows without copying them: most counts of
+    a report are never listed.
+    """
+
+    frame: pd.DataFrame
+    facts: tuple[str, ...] = ()
+    unit: str = "patients"
+    where: pd.Series | np.ndarray | None = None
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.frame if self.where is None else self.frame[self.where]
+
+    def __len__(self) -> int:
+        return len(self.frame) if self.where is None else int(np.count_nonzero(self.where))
+
+
+def numbers(tree):
+    """The report as JSON gives it: every Counted replaced by how many rows it holds."""
+    if isinstance(tree, Counted):
+        return len(tree)
+    if isinstance(tree, dict):
+        return {key: numbers(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [numbers(value) for value in tree]
+    return tree
+
+
+def count(numerator: Counted, denominator: Counted, *, with_ci: bool = False) -> dict:
     """'n/N (x.x%)' with its parts; the Wilson interval where the rate is the result."""
-    proportion = Proportion(int(numerator), int(denominator))
+    proportion = Proportion(len(numerator), len(denominator))
     result = {
-        "n": proportion.numerator,
-        "N": proportion.denominator,
+        "n": numerator,
+        "N": denominator,
         "percent": proportion.percent,
         "display": proportion.format(),
     }
@@ -49,38 +88,81 @@ def count(numerator: int, denominator: int, *, with_ci: bool = False) -> dict:
     return result
 
 
-def counts_by(series: pd.Series, categories: list[str] | None = None) -> dict:
-    """Each category's count over the whole series: nothing silently dropped."""
-    denominator = len(series)
-    values = series.fillna("unknown").astype(str)
-    order = categories or sorted(values.unique())
-    extra = [v for v in sorted(values.unique()) if v not in order]
-    return {c: count(int((values == c).sum()), denominator) for c in [*order, *extra]}
+def counts_by(
+    frame: pd.DataFrame,
+    column: str,
+    categories: list[str] | None = None,
+    *,
+    values: pd.Series | None = None,
+) -> dict:
+    """Each category's count over the whole frame: nothing silently dropped.
+
+    `values` (aligned with the frame) when the categories are derived from the column.
+    """
+    shown = (frame[column] if values is None else values).fillna("unknown").astype(str)
+    order = categories or sorted(shown.unique())
+    extra = [v for v in sorted(shown.unique()) if v not in order]
+    whole = Counted(frame, (column,))
+    return {
+        c: count(Counted(frame, (column,), where=(shown == c).to_numpy()), whole)
+        for c in [*order, *extra]
+    }
 
 
 # The in-doubt key of the subtype, beside a selection's steps (analytics.quality).
 SUBTYPE = "subtype"
 
 
-def in_doubt(entering: pd.DataFrame, registry_ids: frozenset[str]) -> dict:
+def in_doubt(entering: Counted, registry_ids: frozenset[str]) -> dict:
     """Of the patients a selection step decides on, those with an open finding or query
     on what the step reads (`analytics.quality.patients_in_doubt`)."""
-    return count(int(entering["registry_id"].isin(registry_ids).sum()), len(entering))
+    frame = entering.rows
+    doubtful = frame["registry_id"].isin(registry_ids).to_numpy()
+    return count(Counted(frame, entering.facts, entering.unit, where=doubtful), entering)
 
 
-def describe(series: pd.Series) -> dict:
-    """Median, quartiles (type 7), range and n of the non-missing values."""
-    values = pd.to_numeric(series, errors="coerce").dropna()
+def describe(frame: pd.DataFrame, column: str) -> dict:
+    """Median, quartiles (type 7), range and n of the column's non-missing values."""
+    numeric = pd.to_numeric(frame[column], errors="coerce")
+    known = Counted(frame, (column,), where=numeric.notna().to_numpy())
+    values = numeric.dropna()
     if values.empty:
-        return {"n": 0, "median": None, "q1": None, "q3": None, "min": None, "max": None}
+        return {"n": known, "median": None, "q1": None, "q3": None, "min": None, "max": None}
     return {
-        "n": int(values.size),
+        "n": known,
         "median": clean(float(values.median())),
         "q1": clean(float(values.quantile(0.25))),
         "q3": clean(float(values.quantile(0.75))),
         "min": clean(float(values.min())),
         "max": clean(float(values.max())),
     }
+
+
+def kaplan_meier(
+    frame: pd.DataFrame, duration: str, event: str | None, *, unit: str = "patients"
+) -> dict:
+    """The km estimate of the rows with a duration, each of its counts with its rows.
+
+    `event` None: every time ends in its event (pre-OPD PFS, OPD to surgery). The at-risk
+    table's rows name who is at risk at each tick, who had the event and who was censored
+    by it, with the masks the estimate's own table is counted with.
+    """
+    known = frame.dropna(subset=[duration])
+    times = known[duration].astype(float).to_numpy()
+    events = (
+        np.ones(len(known), dtype=bool) if event is None else known[event].astype(bool).to_numpy()
+    )
+    facts = (duration,) if event is None else (duration, event)
+    estimate = survival.kaplan_meier(times, events).as_dict()
+
+    def rows(mask) -> Counted:
+        return Counted(known, facts, unit, where=mask)
+
+    estimate.update(n=Counted(known, facts, unit), events=rows(events), censored=rows(~events))
+    for row in estimate["at_risk"]:
+        at_risk, evented, censored = survival.at_risk_masks(times, events, row["time"])
+        row.update(at_risk=rows(at_risk), events=rows(evented), censored=rows(censored))
+    return estimate
 
 
 def meta(report: str, cohort: Cohort, **extra) -> dict:

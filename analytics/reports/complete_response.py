@@ -1,5 +1,6 @@
 """Complete response report (Galli et al. 2017; DEFINITIONS.md, "Complete response")."""
 
+import numpy as np
 import pandas as pd
 
 from analytics import survival
@@ -8,9 +9,14 @@ from analytics.quality import patients_in_doubt
 from registry.domain.quality_rules import CR_STEP_INPUTS, SUBTYPE_INPUTS
 
 from .characteristics import SUBTYPE_GROUPS, SUBTYPES, characteristics
-from .common import SUBTYPE, count, in_doubt, meta
+from .common import SUBTYPE, Counted, count, in_doubt, kaplan_meier, meta, numbers
 
 STATUSES = ["alive_ned", "alive_with_disease", "dead", "unknown", "not_recorded"]
+# What the list behind each kind of count shows beside the registry ID and the centre.
+EVALUABLE = ("evaluable_for_response", "subtype")
+WITH_CR = ("first_cr_date", "first_cr_line", "cr_episodes", "subtype")
+LINE_FACTS = ("line", "regimen", "evaluable", "cr")
+EPISODE_FACTS = ("episode", "first_cr_date", "line", "during_maintenance", "ended_by")
 
 
 def _rate_by(evaluable: pd.DataFrame, column: str, categories: list[str]) -> dict:
@@ -18,36 +24,55 @@ def _rate_by(evaluable: pd.DataFrame, column: str, categories: list[str]) -> dic
     rates = {}
     for category in categories:
         group = evaluable[evaluable[column] == category]
-        rates[category] = count(int(group["reached_cr"].sum()), len(group), with_ci=True)
+        rates[category] = count(
+            Counted(group, (column, *WITH_CR), where=group["reached_cr"].astype(bool).to_numpy()),
+            Counted(group, (column, "evaluable_for_response")),
+            with_ci=True,
+        )
     return rates
 
 
 def _rate_by_line(lines: pd.DataFrame) -> list[dict]:
     evaluable = lines[lines["evaluable"].astype(bool)]
     return [
-        {"line": int(number), **count(int(group["cr"].sum()), len(group), with_ci=True)}
+        {
+            "line": int(number),
+            **count(
+                Counted(group, LINE_FACTS, "lines", where=group["cr"].astype(bool).to_numpy()),
+                Counted(group, LINE_FACTS, "lines"),
+                with_ci=True,
+            ),
+        }
         for number, group in evaluable.groupby("line", sort=True)
     ]
 
 
-def selection(patients: pd.DataFrame, evaluable: pd.DataFrame, with_cr, doubt: dict) -> list:
+def selection(patients: pd.DataFrame, evaluable: pd.DataFrame, doubt: dict) -> list[dict]:
     """Selected, evaluable, with a CR: each step's count, and the patients it decides on
     whose data it reads are in doubt (`doubt`: registry IDs per step)."""
+    is_evaluable = patients["evaluable_for_response"].astype(bool).to_numpy()
+    reached_cr = evaluable["reached_cr"].astype(bool).to_numpy()
+    selected = Counted(patients, EVALUABLE)
+    assessed = Counted(evaluable, EVALUABLE)
     return [
-        {"step": "patients selected", "excluded": 0, "remaining": len(patients)},
+        {
+            "step": "patients selected",
+            "excluded": Counted(patients, EVALUABLE, where=np.zeros(len(patients), dtype=bool)),
+            "remaining": selected,
+        },
         {
             "step": "evaluable (at least one response assessment)",
-            "excluded": len(patients) - len(evaluable),
+            "excluded": Counted(patients, EVALUABLE, where=~is_evaluable),
             "excluded_reason": "no response assessment",
-            "remaining": len(evaluable),
-            "in_doubt": in_doubt(patients, doubt["evaluable"]),
+            "remaining": assessed,
+            "in_doubt": in_doubt(selected, doubt["evaluable"]),
         },
         {
             "step": "with at least one CR",
-            "excluded": len(evaluable) - len(with_cr),
+            "excluded": Counted(evaluable, EVALUABLE, where=~reached_cr),
             "excluded_reason": "no CR",
-            "remaining": len(with_cr),
-            "in_doubt": in_doubt(evaluable, doubt["reached_cr"]),
+            "remaining": Counted(evaluable, WITH_CR, where=reached_cr),
+            "in_doubt": in_doubt(assessed, doubt["reached_cr"]),
         },
     ]
 
@@ -55,51 +80,65 @@ def selection(patients: pd.DataFrame, evaluable: pd.DataFrame, with_cr, doubt: d
 def complete_response(
     patients: pd.DataFrame, episodes: pd.DataFrame, lines: pd.DataFrame, doubt: dict
 ) -> dict:
-    evaluable = patients[patients["evaluable_for_response"].astype(bool)]
+    is_evaluable = patients["evaluable_for_response"].astype(bool)
+    evaluable = patients[is_evaluable]
     with_cr = patients[patients["reached_cr"].astype(bool)]
     cr_ids = set(with_cr["registry_id"])
     cr_episodes = episodes[episodes["registry_id"].isin(cr_ids)]
-    timed_episodes = cr_episodes.dropna(subset=["duration_months"])
-    first_episodes = with_cr.dropna(subset=["cr_duration_months"])
+    first_crs = Counted(with_cr, WITH_CR)
+    all_episodes = Counted(episodes, EPISODE_FACTS, "CR episodes")
+
+    def of_cr_patients(mask: pd.Series, *facts: str) -> dict:
+        return count(Counted(with_cr, (*facts, *WITH_CR), where=mask.to_numpy()), first_crs)
+
     return {
-        "patients": len(patients),
-        "evaluable": len(evaluable),
-        "not_evaluable": len(patients) - len(evaluable),
-        "selection": selection(patients, evaluable, with_cr, doubt),
-        "subtype_in_doubt": in_doubt(evaluable, doubt[SUBTYPE]),
-        "cr_rate": count(len(with_cr), len(evaluable), with_ci=True),
+        "patients": Counted(patients, EVALUABLE),
+        "evaluable": Counted(evaluable, EVALUABLE),
+        "not_evaluable": Counted(patients, EVALUABLE, where=(~is_evaluable).to_numpy()),
+        "selection": selection(patients, evaluable, doubt),
+        "subtype_in_doubt": in_doubt(Counted(evaluable, EVALUABLE), doubt[SUBTYPE]),
+        "cr_rate": count(first_crs, Counted(evaluable, EVALUABLE), with_ci=True),
         "cr_rate_by_line": _rate_by_line(
             lines[lines["registry_id"].isin(set(evaluable["registry_id"]))]
         ),
         "cr_rate_by_subtype": _rate_by(evaluable, "subtype", SUBTYPES),
         "cr_rate_by_subtype_group": _rate_by(evaluable, "subtype_group", SUBTYPE_GROUPS),
-        "patients_with_cr": len(with_cr),
-        "cr_episodes": len(cr_episodes),
-        "cr_more_than_once": count(int(with_cr["cr_more_than_once"].sum()), len(with_cr)),
+        "patients_with_cr": first_crs,
+        "cr_episodes": Counted(cr_episodes, EPISODE_FACTS, "CR episodes"),
+        "cr_more_than_once": of_cr_patients(with_cr["cr_more_than_once"].astype(bool)),
         "cr_patient_characteristics": characteristics(with_cr),
         "cr_during_maintenance": count(
-            int(episodes["during_maintenance"].astype(bool).sum()), len(episodes)
+            Counted(
+                episodes,
+                EPISODE_FACTS,
+                "CR episodes",
+                where=episodes["during_maintenance"].astype(bool).to_numpy(),
+            ),
+            all_episodes,
         ),
-        "local_approach": count(
-            int(with_cr["local_approach_before_first_cr"].astype(bool).sum()), len(with_cr)
+        "local_approach": of_cr_patients(
+            with_cr["local_approach_before_first_cr"].astype(bool),
+            "local_approach_before_first_cr",
         ),
-        "single_site_at_first_cr": count(
-            int(with_cr["single_site_at_first_cr"].astype(bool).sum()), len(with_cr)
+        "single_site_at_first_cr": of_cr_patients(
+            with_cr["single_site_at_first_cr"].astype(bool), "single_site_at_first_cr"
         ),
         "status_at_last_follow_up": {
-            status: count(int((with_cr["status_at_last_contact"] == status).sum()), len(with_cr))
+            status: of_cr_patients(
+                with_cr["status_at_last_contact"] == status,
+                "status_at_last_contact",
+                "last_contact_date",
+            )
             for status in STATUSES
         },
         # DEFINITIONS.md: each episode from its first CR to the next progression or death.
-        "duration_of_cr": survival.kaplan_meier(
-            timed_episodes["duration_months"].astype(float),
-            timed_episodes["progression_or_death"].astype(bool),
-        ).as_dict(),
+        "duration_of_cr": kaplan_meier(
+            cr_episodes, "duration_months", "progression_or_death", unit="CR episodes"
+        ),
         "duration_of_cr_unit": "CR episode (a patient with two episodes counts twice)",
-        "duration_of_cr_from_first_cr": survival.kaplan_meier(
-            first_episodes["cr_duration_months"].astype(float),
-            first_episodes["cr_duration_event"].astype(bool),
-        ).as_dict(),
+        "duration_of_cr_from_first_cr": kaplan_meier(
+            with_cr, "cr_duration_months", "cr_duration_event"
+        ),
         "duration_of_cr_from_first_cr_unit": "patient, from the first CR (secondary analysis)",
         "follow_up_from_mbc_diagnosis": _follow_up(with_cr, "follow_up_from_mbc_months"),
     }
@@ -112,14 +151,12 @@ def _follow_up(patients: pd.DataFrame, column: str) -> dict:
     ).as_dict()
 
 
-def complete_response_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+def complete_response_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    """The report's figures, each count with its rows (analytics.drilldown lists them)."""
     doubt = patients_in_doubt(cohort.patient_ids, {**CR_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
-    report = {
-        "meta": meta("cr", cohort, episode_definition="DEFINITIONS.md, 'CR episode'"),
-        "overall": complete_response(cohort.patients, cohort.episodes, cohort.lines, doubt),
-    }
+    counts = {"overall": complete_response(cohort.patients, cohort.episodes, cohort.lines, doubt)}
     if by_centre:
-        report["by_centre"] = {
+        counts["by_centre"] = {
             centre: complete_response(
                 group,
                 cohort.episodes[cohort.episodes["centre"] == centre],
@@ -128,4 +165,11 @@ def complete_response_report(cohort: Cohort, *, by_centre: bool = False) -> dict
             )
             for centre, group in cohort.patients.groupby("centre", sort=True)
         }
-    return report
+    return counts
+
+
+def complete_response_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    return {
+        "meta": meta("cr", cohort, episode_definition="DEFINITIONS.md, 'CR episode'"),
+        **numbers(complete_response_counts(cohort, by_centre=by_centre)),
+    }

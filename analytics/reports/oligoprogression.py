@@ -11,7 +11,17 @@ from registry.domain.quality_rules import OPD_STEP_INPUTS, SUBTYPE_INPUTS
 from registry.domain.regimens import ANTI_HER2_INDUCTION_MONTHS, ANTI_HER2_NO_MAINTENANCE_DATE
 
 from .characteristics import SUBTYPE_GROUPS
-from .common import SUBTYPE, count, counts_by, describe, in_doubt, meta
+from .common import (
+    SUBTYPE,
+    Counted,
+    count,
+    counts_by,
+    describe,
+    in_doubt,
+    kaplan_meier,
+    meta,
+    numbers,
+)
 
 # The paper's flow, after the patients with a locoregional OPD (Bianco 2025).
 SELECTION_STEPS = [
@@ -32,41 +42,61 @@ REGIMEN_AT_OPD_RULE = (
 )
 
 
-def _by_subtype(frame: pd.DataFrame) -> dict[str, int]:
-    return {g: int((frame["subtype_group"] == g).sum()) for g in SUBTYPE_GROUPS}
+# What the list behind a count of the selection shows beside the registry ID and centre.
+SELECTION_FACTS = (
+    "presentation",
+    "subtype_group",
+    "opd_date",
+    "opd_surgery_date",
+    "line_continued_after_surgery",
+    "opd_selection",
+)
+COHORT_FACTS = ("opd_date", "subtype_group", "line_at_opd", "regimen_group_at_opd")
+
+
+def _selected(frame: pd.DataFrame, where=None) -> Counted:
+    return Counted(frame, SELECTION_FACTS, where=where)
+
+
+def _by_subtype(frame: pd.DataFrame) -> dict[str, Counted]:
+    return {g: _selected(frame, (frame["subtype_group"] == g).to_numpy()) for g in SUBTYPE_GROUPS}
 
 
 def selection(patients: pd.DataFrame, doubt: dict) -> list[dict]:
     """The flow from the patients with a locoregional OPD to the OPD-surgery cohort.
 
-    Each step has its count and the remaining n, overall and by subtype group, and the
-    patients it decides on whose data it reads are in doubt (`doubt`: registry IDs per
+    Each step has the patients it starts from, those it excludes and those remaining,
+    overall, and the excluded and remaining by subtype group; and of the patients it
+    decides on, those whose data it reads are in doubt (`doubt`: registry IDs per
     exclusion, from `analytics.quality.patients_in_doubt`).
     """
     remaining = patients[patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value]
+    nobody = remaining.iloc[0:0]
     steps = [
         {
             "step": "patients with a locoregional oligoprogression",
-            "excluded": 0,
-            "remaining": len(remaining),
-            "excluded_by_subtype": dict.fromkeys(SUBTYPE_GROUPS, 0),
+            "entered": _selected(remaining),
+            "excluded": _selected(nobody),
+            "remaining": _selected(remaining),
+            "excluded_by_subtype": _by_subtype(nobody),
             "remaining_by_subtype": _by_subtype(remaining),
-            "in_doubt": in_doubt(patients, doubt[OpdExclusion.NO_LOCOREGIONAL_OPD]),
+            "in_doubt": in_doubt(_selected(patients), doubt[OpdExclusion.NO_LOCOREGIONAL_OPD]),
         }
     ]
     for label, exclusion in SELECTION_STEPS:
-        entering = remaining
-        excluded = remaining[remaining["opd_selection"] == exclusion]
-        remaining = remaining[remaining["opd_selection"] != exclusion]
+        entered = remaining
+        excluded = entered[entered["opd_selection"] == exclusion]
+        remaining = entered[entered["opd_selection"] != exclusion]
         steps.append(
             {
                 "step": label,
-                "excluded": len(excluded),
+                "entered": _selected(entered),
+                "excluded": _selected(excluded),
                 "excluded_reason": exclusion,
-                "remaining": len(remaining),
+                "remaining": _selected(remaining),
                 "excluded_by_subtype": _by_subtype(excluded),
                 "remaining_by_subtype": _by_subtype(remaining),
-                "in_doubt": in_doubt(entering, doubt[OpdExclusion(exclusion)]),
+                "in_doubt": in_doubt(_selected(entered), doubt[OpdExclusion(exclusion)]),
             }
         )
     return steps
@@ -75,29 +105,17 @@ def selection(patients: pd.DataFrame, doubt: dict) -> list[dict]:
 def registry_denominators(patients: pd.DataFrame) -> dict:
     """The whole selection the flow starts from: presentation and locoregional OPD."""
     with_opd = patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value
-    n = len(patients)
+    de_novo = patients["presentation"] == "de_novo"
+    everyone = _selected(patients)
     return {
-        "patients": n,
-        "de_novo": count(int((patients["presentation"] == "de_novo").sum()), n),
-        "with_locoregional_opd": count(int(with_opd.sum()), n),
+        "patients": everyone,
+        "de_novo": count(_selected(patients, de_novo.to_numpy()), everyone),
+        "with_locoregional_opd": count(_selected(patients, with_opd.to_numpy()), everyone),
         "de_novo_with_locoregional_opd": count(
-            int((with_opd & (patients["presentation"] == "de_novo")).sum()),
-            int((patients["presentation"] == "de_novo").sum()),
+            _selected(patients, (with_opd & de_novo).to_numpy()),
+            _selected(patients, de_novo.to_numpy()),
         ),
     }
-
-
-def _km(frame: pd.DataFrame, duration: str, event: str) -> dict:
-    known = frame.dropna(subset=[duration])
-    return survival.kaplan_meier(known[duration].astype(float), known[event].astype(bool)).as_dict()
-
-
-def _all_events_km(frame: pd.DataFrame, duration: str) -> dict:
-    """Times that always end in their event (pre-OPD PFS, OPD to surgery): KM medians."""
-    known = frame.dropna(subset=[duration])
-    return survival.kaplan_meier(
-        known[duration].astype(float), pd.Series(True, index=known.index)
-    ).as_dict()
 
 
 def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
@@ -130,33 +148,45 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
 
 def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
     cohort = patients[patients["opd_selection"] == OPD_INCLUDED]
-    n = len(cohort)
+    everyone = Counted(cohort, COHORT_FACTS)
     present_subtypes = [g for g in SUBTYPE_GROUPS if (cohort["subtype_group"] == g).any()]
     return {
         "selection": selection(patients, doubt),
         "registry_denominators": registry_denominators(patients),
-        "n": n,
-        "subtype_group": counts_by(cohort["subtype_group"], SUBTYPE_GROUPS),
-        "subtype_in_doubt": in_doubt(cohort, doubt[SUBTYPE]),
-        "line_at_opd": describe(cohort["line_at_opd"]),
+        "n": everyone,
+        "subtype_group": counts_by(cohort, "subtype_group", SUBTYPE_GROUPS),
+        "subtype_in_doubt": in_doubt(everyone, doubt[SUBTYPE]),
+        "line_at_opd": describe(cohort, "line_at_opd"),
         "regimen_at_opd_by_subtype": {
-            group: counts_by(cohort.loc[cohort["subtype_group"] == group, "regimen_group_at_opd"])
+            group: counts_by(cohort[cohort["subtype_group"] == group], "regimen_group_at_opd")
             for group in present_subtypes
         },
-        "pre_opd_pfs": _all_events_km(cohort, "pre_opd_pfs_months"),
-        "pre_opd_pfs_group": counts_by(cohort["pre_opd_pfs_group"], PRE_OPD_GROUPS),
-        "opd_to_surgery": _all_events_km(cohort, "opd_to_surgery_months"),
+        "pre_opd_pfs": kaplan_meier(cohort, "pre_opd_pfs_months", None),
+        "pre_opd_pfs_group": counts_by(cohort, "pre_opd_pfs_group", PRE_OPD_GROUPS),
+        "opd_to_surgery": kaplan_meier(cohort, "opd_to_surgery_months", None),
         "procedures": {
-            p: count(int(cohort[f"opd_surgery_{p}"].astype(bool).sum()), n) for p in PROCEDURES
+            p: count(
+                Counted(
+                    cohort,
+                    (f"opd_surgery_{p}",),
+                    where=cohort[f"opd_surgery_{p}"].astype(bool).to_numpy(),
+                ),
+                everyone,
+            )
+            for p in PROCEDURES
         },
         "ps_pfs": {
-            "overall": _km(cohort, "ps_pfs_months", "ps_pfs_event"),
+            "overall": kaplan_meier(cohort, "ps_pfs_months", "ps_pfs_event"),
             "by_subtype_group": {
-                g: _km(cohort[cohort["subtype_group"] == g], "ps_pfs_months", "ps_pfs_event")
+                g: kaplan_meier(
+                    cohort[cohort["subtype_group"] == g], "ps_pfs_months", "ps_pfs_event"
+                )
                 for g in present_subtypes
             },
             "by_pre_opd_pfs_group": {
-                g: _km(cohort[cohort["pre_opd_pfs_group"] == g], "ps_pfs_months", "ps_pfs_event")
+                g: kaplan_meier(
+                    cohort[cohort["pre_opd_pfs_group"] == g], "ps_pfs_months", "ps_pfs_event"
+                )
                 for g in PRE_OPD_GROUPS
             },
             "subtype_comparison": _comparison(cohort, "subtype_group", ["HR+/HER2-", "HER2+"]),
@@ -171,15 +201,20 @@ def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
     }
 
 
-def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+def oligoprogression_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    """The report's figures, each count with its rows (analytics.drilldown lists them)."""
     doubt = patients_in_doubt(cohort.patient_ids, {**OPD_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
-    report = {
-        "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
-        "overall": oligoprogression(cohort.patients, doubt),
-    }
+    counts = {"overall": oligoprogression(cohort.patients, doubt)}
     if by_centre:
-        report["by_centre"] = {
+        counts["by_centre"] = {
             centre: oligoprogression(group, doubt)
             for centre, group in cohort.patients.groupby("centre", sort=True)
         }
-    return report
+    return counts
+
+
+def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
+    return {
+        "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
+        **numbers(oligoprogression_counts(cohort, by_centre=by_centre)),
+    }

@@ -18,6 +18,7 @@ QUERIES = "queries"  # data managers and auditors (scoped to their centres), nev
 QUERY = "query"  # one query: its centre's data managers, auditors
 QUERY_STEP = "query-step"  # answer, close, reopen: POST only
 CASE_STEP = "case-step"  # review, lock, unlock of a case: POST only, rules in test below
+DRILL = "drill"  # the patients behind a count of a centre: analysts and auditors of that centre
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -35,6 +36,7 @@ EXPECTED = {
     "api:import": POST_ONLY,
     "api:report": REPORT,
     "api:report-package": REPORT,
+    "api:report-patients": DRILL,
     "api:job-list": OPEN,
     "api:job-detail": JOB,
     "api:job-result": JOB,
@@ -79,6 +81,8 @@ def url(name: str, case) -> str:
         return reverse(name, args=[case.records[slug].pk])
     if name in ("api:report", "api:report-package"):
         return reverse(name, args=["cr"])
+    if name == "api:report-patients":
+        return reverse(name, args=["cr", f"by_centre.{case.patient.centre.code}.cr_rate.N"])
     return reverse(name)
 
 
@@ -89,6 +93,10 @@ def expected_status(kind: str, rule: str, own: bool) -> int:
         return 405
     if rule == REPORT:
         return 200 if kind != "data_manager" else 403
+    if rule == DRILL:  # another centre's count does not exist for a centre-bound user
+        if kind == "data_manager":
+            return 403
+        return 200 if own or kind == "auditor" else 404
     if rule == JOB:  # the example job is a colleague's of the case's centre
         return 404
     if rule in (QUERIES, QUERY, QUERY_STEP) and kind == "analyst":

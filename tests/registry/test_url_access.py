@@ -26,6 +26,7 @@ QUALITY = "quality"  # raise a query, review, lock: auditors of the patient's ce
 UNLOCK = "unlock"  # administrators alone
 FINDINGS = "findings"  # data managers and auditors (their centres' findings), never analysts
 FINDING = "finding"  # one finding: its centre's data managers, auditors
+DRILL = "drill"  # the patients behind a count of a centre: analysts and auditors of that centre
 
 EXPECTED = {
     "home": LIST,
@@ -69,6 +70,8 @@ EXPECTED = {
     "analytics:dataset": REPORT,
     "analytics:plot": REPORT,
     "analytics:package": REPORT,
+    "analytics:patients": DRILL,
+    "analytics:patients-csv": DRILL,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -113,7 +116,20 @@ def examples(name: str, case) -> list[dict]:
         return [{"pk": discussion.pk}]
     if name == "registry:job-detail":
         return [{"pk": job_of(case).pk}]
+    if name in ("analytics:patients", "analytics:patients-csv"):
+        return [{"report": r, "cell": cell} for r, cell in centre_cells(case)]
     return ANALYTICS_EXAMPLES.get(name, [{}])
+
+
+def centre_cells(case) -> list[tuple[str, str]]:
+    """Counts of the case's centre in each report, as a crafted drill-down URL names them."""
+    centre = f"by_centre.{case.patient.centre.code}"
+    return [
+        ("characteristics", f"{centre}.subtype.HR+/HER2-.N"),
+        ("cr", f"{centre}.cr_rate.N"),
+        ("cr", f"{centre}.duration_of_cr_from_first_cr.n"),
+        ("opd", f"{centre}.selection[de novo].remaining"),
+    ]
 
 
 ANALYTICS_EXAMPLES = {
@@ -142,6 +158,10 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         return 404
     if rule == REPORT:  # aggregated over the user's own centres: no foreign record in the URL
         return 200 if kind in ("auditor", "analyst") else 403
+    if rule == DRILL:  # another centre's count does not exist for a centre-bound user
+        if kind == "data_manager":
+            return 403
+        return 200 if own_centre or kind == "auditor" else 404
     if rule == UNLOCK:
         return 403
     if rule == QUALITY:
