@@ -16,9 +16,14 @@ from tests.builders import build_patient
 
 pytestmark = pytest.mark.django_db
 
-# Both have a row in every derived table (a CR episode, a line): a table with no row for
-# the patient skips its insert, which is one query fewer, not a count that grows.
-FEW = {"lines": [(0, 10, None, "chemotherapy")], "responses": [(3, 1, "CR")]}
+# Both have a row in every derived table (a CR episode, a line, a progression): a table
+# with no row for the patient skips its insert, which is one query fewer, not a count that
+# grows.
+FEW = {
+    "lines": [(0, 10, None, "chemotherapy")],
+    "responses": [(3, 1, "CR")],
+    "progressions": [(8, "systemic")],
+}
 MANY = {
     "lines": [
         (0, 10, None, "chemotherapy"),
@@ -175,15 +180,16 @@ def assert_status(response, expected):
 # check, the patient's bounds (3), the unique and check constraints (the check constraints
 # a savepoint each), the row and its audit row, and the derived rows' refresh (its own
 # count: the derived tables, then the patient's data-quality findings), and the case's
-# lock (one query).
-CREATE_RECORD_FORM = 54
-EDIT_RECORD_FORM = 53  # the row lock of the version check; no new finding to insert
+# lock (one query). The progressions' derived rows (issue 19's endpoints) add a delete and
+# an insert to every refresh.
+CREATE_RECORD_FORM = 56
+EDIT_RECORD_FORM = 55  # the row lock of the version check; no new finding to insert
 # The next registry ID (and on PostgreSQL the advisory lock that serialises it).
-CREATE_PATIENT_FORM = 51 + (connection.vendor == "postgresql")
-EDIT_PATIENT_FORM = 53
-API_POST = 51
-API_PATCH = 49
-API_PATCH_PATIENT = 50
+CREATE_PATIENT_FORM = 52 + (connection.vendor == "postgresql")
+EDIT_PATIENT_FORM = 55
+API_POST = 53
+API_PATCH = 51
+API_PATCH_PATIENT = 52
 # The case's stored rows read per table, the changed line written with its audit row.
-CASE_PUT = 45
-IMPORT_ONE_CASE = 44
+CASE_PUT = 47
+IMPORT_ONE_CASE = 46
