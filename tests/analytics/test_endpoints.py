@@ -347,14 +347,14 @@ def assert_same_cr_figures(cohort_now) -> None:
 
 
 @pytest.mark.django_db
-def test_ps_pfs_and_its_follow_up_equal_the_opd_reports_on_hand_built_patients(bianco_like):
+@pytest.mark.usefixtures("bianco_like")
+def test_ps_pfs_and_its_follow_up_equal_the_opd_reports_on_hand_built_patients():
     assert_same_opd_figures(cohort())
 
 
 @pytest.mark.django_db
-def test_duration_of_cr_from_the_first_cr_equals_the_cr_reports_on_hand_built_patients(
-    galli_like,
-):
+@pytest.mark.usefixtures("galli_like")
+def test_duration_of_cr_from_the_first_cr_equals_the_cr_reports_on_hand_built_patients():
     assert_same_cr_figures(cohort())
 
 
