@@ -102,3 +102,9 @@ def iso_date(iso: str | None) -> str:
 def clinical_keys(counts: dict | None, vocabulary: str = "") -> list[tuple[str, dict]]:
     """The rows of a counts table keyed by stored codes, labelled in the clinic's words."""
     return [(clinical_label(key, vocabulary), value) for key, value in (counts or {}).items()]
+
+
+@register.filter
+def km_of(estimates: dict | None) -> dict:
+    """{group: {"km", "follow_up"}} of an endpoint as {group: km} for the survival table."""
+    return {group: estimate["km"] for group, estimate in (estimates or {}).items()}

@@ -235,7 +235,5 @@ def progression_facts(course: PatientCourse) -> list[dict]:
             "progression_event": from_event,
             "pd_assessment": from_assessment,
         }
-        for number, (day, from_event, from_assessment) in enumerate(
-            course.progression_sources(), 1
-        )
+        for number, (day, from_event, from_assessment) in enumerate(course.progression_sources(), 1)
     ]
