@@ -243,8 +243,8 @@ def add_patients(centre, count: int) -> None:
         )
 
 
-# The fixed reports' 20 (tests/test_query_counts.py) and the progressions' frame (one
-# query); a saved endpoint also reads its definition (one more). Stored: 8 and 9.
+# As the fixed reports (tests/test_query_counts.py: 21 computed, 8 stored); a saved
+# endpoint also reads its definition (one query more).
 AD_HOC, SAVED, AD_HOC_STORED, SAVED_STORED = 21, 22, 8, 9
 
 

@@ -5,6 +5,7 @@ from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from registry.record_types import RECORD_TYPES
+from tests.analytics.test_endpoint_pages import endpoint_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -17,6 +18,7 @@ JOB = "job"  # its owner's alone (and administrators'): tests/registry/test_job_
 QUERIES = "queries"  # data managers and auditors (scoped to their centres), never analysts
 QUERY = "query"  # one query: its centre's data managers, auditors
 QUERY_STEP = "query-step"  # answer, close, reopen: POST only
+AD_HOC = "ad-hoc"  # an endpoint analysis defined in the query: 400 without one, for readers
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -29,6 +31,11 @@ EXPECTED = {
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
     "api:report": REPORT,
+    # Saved endpoints belong to no centre; each reader's analysis is of their own patients.
+    "api:endpoint-list": REPORT,
+    "api:endpoint-adhoc": AD_HOC,
+    "api:endpoint-analysis": REPORT,
+    "api:endpoint-file": REPORT,
     "api:job-list": OPEN,
     "api:job-detail": JOB,
     "api:job-result": JOB,
@@ -71,6 +78,10 @@ def url(name: str, case) -> str:
         return reverse(name, args=[case.records[slug].pk])
     if name == "api:report":
         return reverse(name, args=["cr"])
+    if name == "api:endpoint-analysis":
+        return reverse(name, args=[endpoint_of(case).slug])
+    if name == "api:endpoint-file":
+        return reverse(name, args=[endpoint_of(case).slug, "figure.png"])
     return reverse(name)
 
 
@@ -81,6 +92,8 @@ def expected_status(kind: str, rule: str, own: bool) -> int:
         return 405
     if rule == REPORT:
         return 200 if kind != "data_manager" else 403
+    if rule == AD_HOC:
+        return 400 if kind != "data_manager" else 403
     if rule == JOB:  # the example job is a colleague's of the case's centre
         return 404
     if rule in (QUERIES, QUERY, QUERY_STEP) and kind == "analyst":

@@ -7,7 +7,9 @@ The examples are generated from the URL configuration: a new URL without an entr
 import pytest
 from django.urls import get_resolver, reverse
 
+from analytics.endpoint_views import FILES as ENDPOINT_FILES
 from registry.record_types import RECORD_TYPES
+from tests.analytics.test_endpoint_pages import endpoint_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -26,6 +28,9 @@ QUALITY = "quality"  # raise a query, review, lock: auditors of the patient's ce
 UNLOCK = "unlock"  # administrators alone
 FINDINGS = "findings"  # data managers and auditors (their centres' findings), never analysts
 FINDING = "finding"  # one finding: its centre's data managers, auditors
+# A file of an ad hoc endpoint analysis, whose definition is in the query: without one it
+# is a 400 saying what is missing (to analysts and auditors), 403 for others.
+AD_HOC = "ad-hoc"
 
 EXPECTED = {
     "home": LIST,
@@ -68,6 +73,14 @@ EXPECTED = {
     "analytics:download": REPORT,
     "analytics:dataset": REPORT,
     "analytics:plot": REPORT,
+    # Saved endpoints hold no patient data and belong to no centre: every analyst and
+    # auditor opens them, each on the patients they may see (tests/analytics/
+    # test_endpoint_pages.py checks the centre scoping).
+    "analytics:endpoint-list": REPORT,
+    "analytics:endpoint-analysis": REPORT,
+    "analytics:endpoint-analysis-file": AD_HOC,
+    "analytics:endpoint-saved": REPORT,
+    "analytics:endpoint-saved-file": REPORT,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -112,6 +125,10 @@ def examples(name: str, case) -> list[dict]:
         return [{"pk": discussion.pk}]
     if name == "registry:job-detail":
         return [{"pk": job_of(case).pk}]
+    if name == "analytics:endpoint-saved":
+        return [{"slug": endpoint_of(case).slug}]
+    if name == "analytics:endpoint-saved-file":
+        return [{"slug": endpoint_of(case).slug, "filename": f} for f in ENDPOINT_FILES]
     return ANALYTICS_EXAMPLES.get(name, [{}])
 
 
@@ -123,12 +140,15 @@ ANALYTICS_EXAMPLES = {
         for f in ("json", "csv", "xlsx")
     ],
     "analytics:dataset": [
-        {"dataset": d, "fmt": f} for d in ("patients", "episodes", "lines") for f in ("csv", "xlsx")
+        {"dataset": d, "fmt": f}
+        for d in ("patients", "episodes", "lines", "progressions")
+        for f in ("csv", "xlsx")
     ],
     "analytics:plot": [
         {"report": "cr", "plot": "duration-of-cr", "fmt": "png"},
         {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
     ],
+    "analytics:endpoint-analysis-file": [{"filename": f} for f in ENDPOINT_FILES],
 }
 
 
@@ -140,6 +160,8 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         return 404
     if rule == REPORT:  # aggregated over the user's own centres: no foreign record in the URL
         return 200 if kind in ("auditor", "analyst") else 403
+    if rule == AD_HOC:
+        return 400 if kind in ("auditor", "analyst") else 403
     if rule == UNLOCK:
         return 403
     if rule == QUALITY:
