@@ -253,18 +253,19 @@ def _first_after(
 
 
 def _group_labels(values: pd.Series) -> pd.Series:
-    """Booleans as 'yes'/'no', numbers as text, missing as 'unknown'."""
+    """Booleans as 'yes'/'no', numbers as text, missing as 'unknown': labelled once per
+    distinct value, then mapped (a column holds one type, so True and 1 never meet)."""
 
     def label(value) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return UNKNOWN
         if isinstance(value, bool | np.bool_):
             return "yes" if value else "no"
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
 
-    return values.map(label).astype(str)
+    present = values.dropna()
+    labels = {value: label(value) for value in pd.unique(present)}
+    return values.map(labels).fillna(UNKNOWN).astype(str)
 
 
 def _group_order(group_by: str, present: set[str]) -> list[str]:
