@@ -6,7 +6,7 @@ filters, centres seen, data version) through `analytics.computed`; these views r
 
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
@@ -136,10 +136,7 @@ class EndpointAnalysisView(EndpointAnalysisMixin, View):
         context |= {
             "report": result,
             "matches": result["meta"]["selection"]["patients_selected"] > 0,
-            "definition_query": definition_query,
             "query": "&".join(q for q in (definition_query, filter_query) if q),
-            "filter_query": filter_query,
-            "summary": endpoint_summary_table(result).to_dict("records"),
             "save_form": None if slug else SaveEndpointForm(initial=definition.as_dict()),
         }
         return render(request, "analytics/endpoint.html", context)
@@ -147,8 +144,6 @@ class EndpointAnalysisView(EndpointAnalysisMixin, View):
 
 class EndpointFileView(EndpointAnalysisMixin, View):
     def get(self, request, filename, slug=None):
-        if filename not in FILES:
-            raise Http404("No such file.")
         definition, form, _ = self.definition_form()
         filters = self.cohort_filters()
         if definition is None:  # an empty form says what is missing
