@@ -388,15 +388,17 @@ def hazard_ratios(durations, events, groups, order: Sequence[str]) -> GroupHazar
         model = CoxPHFitter().fit(
             frame, duration_col="time", event_col="event", fit_options={"precision": 1e-9}
         )
+        ratios = {}
+        for i, group in enumerate(order[1:], 1):
+            coefficient = float(model.params_[f"g{i}"])
+            se = float(model.standard_errors_[f"g{i}"])
+            ratios[group] = HazardRatio(
+                ratio=math.exp(coefficient),
+                lower=math.exp(coefficient - Z95 * se),
+                upper=math.exp(coefficient + Z95 * se),
+            )
     except (ConvergenceError, ValueError, OverflowError, np.linalg.LinAlgError):
+        # A near-separation (one group's events all before the other's) drives the
+        # coefficient towards infinity: the ratio is not estimable.
         return None
-    ratios = {}
-    for i, group in enumerate(order[1:], 1):
-        coefficient = float(model.params_[f"g{i}"])
-        se = float(model.standard_errors_[f"g{i}"])
-        ratios[group] = HazardRatio(
-            ratio=math.exp(coefficient),
-            lower=math.exp(coefficient - Z95 * se),
-            upper=math.exp(coefficient + Z95 * se),
-        )
     return GroupHazardRatios(reference=order[0], ratios=ratios)

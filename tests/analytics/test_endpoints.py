@@ -414,3 +414,14 @@ def test_a_group_without_events_has_no_hazard_ratio():
 def test_a_definition_round_trips_through_its_dict():
     definition = EndpointDefinition("first_cr", "death", None, "de_novo", "presentation")
     assert parse_definition(definition.as_dict()) == definition
+
+
+@pytest.mark.filterwarnings("ignore::lifelines.exceptions.ConvergenceWarning")
+def test_a_separated_pair_of_groups_has_no_hazard_ratio():
+    # Every 'a' event comes before any 'b' time: the coefficient runs off to infinity.
+    assert (
+        survival.hazard_ratios(
+            [1, 2, 3, 10, 11, 12], [1, 1, 1, 1, 0, 0], list("aaabbb"), ["a", "b"]
+        )
+        is None
+    )
