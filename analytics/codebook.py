@@ -10,14 +10,19 @@ from dataclasses import dataclass
 from django.db import models
 
 from registry.derived import PATIENT_FIELDS
-from registry.models import CrEpisodeSummary, LineSummary, Patient, PatientSummary
+from registry.models import (
+    CrEpisodeSummary,
+    LineSummary,
+    Patient,
+    PatientSummary,
+    ProgressionSummary,
+)
 from registry.models.vocabularies import RegimenCategory
 
 from .cohorts import LIVE_COLUMNS
-from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .columns import DATASETS
 
 TEXT, INTEGER, NUMBER, DATE, BOOLEAN = "text", "integer", "number", "date", "boolean"
-DATASETS = {"patients": PATIENT_COLUMNS, "episodes": EPISODE_COLUMNS, "lines": LINE_COLUMNS}
 # Columns computed while the cohort is read (analytics.cohorts), not stored in a field.
 COMPUTED_TYPES = {"mbc_diagnosis_year": INTEGER, "age_at_mbc_diagnosis": INTEGER}
 # Text columns whose field has no choices of its own but holds a vocabulary's codes.
@@ -88,7 +93,11 @@ def _field(dataset: str, column: str) -> models.Field | None:
         return Patient._meta.get_field(lookup)
     if dataset == "patients":
         return PatientSummary._meta.get_field(PATIENT_FIELDS[column])
-    model = CrEpisodeSummary if dataset == "episodes" else LineSummary
+    model = {
+        "episodes": CrEpisodeSummary,
+        "lines": LineSummary,
+        "progressions": ProgressionSummary,
+    }[dataset]
     return model._meta.get_field(column)
 
 

@@ -10,12 +10,12 @@ from datetime import date
 import pandas as pd
 from django.db.models import QuerySet
 
-from registry.derived import EPISODE_FIELDS, LINE_FIELDS, PATIENT_FIELDS
+from registry.derived import EPISODE_FIELDS, LINE_FIELDS, PATIENT_FIELDS, PROGRESSION_FIELDS
 from registry.domain.dates import age_in_completed_years
-from registry.models import CrEpisodeSummary, LineSummary, Patient
+from registry.models import CrEpisodeSummary, LineSummary, Patient, ProgressionSummary
 from registry.selectors import not_recorded_counts
 
-from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS, PROGRESSION_COLUMNS
 from .filters import CohortFilter, CohortFilterSet
 
 # Read live from the patient row (a join, no derivation): an edit or a move shows at once.
@@ -38,6 +38,7 @@ class Cohort:
     patients: pd.DataFrame
     episodes: pd.DataFrame
     lines: pd.DataFrame
+    progressions: pd.DataFrame
     selection: dict = field(default_factory=dict)
     source: QuerySet[Patient] | None = field(default=None, compare=False, repr=False)
 
@@ -105,11 +106,17 @@ def build_cohort(visible: QuerySet[Patient], filters: CohortFilter) -> Cohort:
         ["patient__registry_id", "patient__centre__code", *LINE_FIELDS],
         3,
     )
+    progression_rows = _sorted_rows(
+        ProgressionSummary.objects.filter(patient__in=selected),
+        ["patient__registry_id", "patient__centre__code", *PROGRESSION_FIELDS],
+        3,
+    )
     return Cohort(
         filters=filters,
         patients=pd.DataFrame(patient_rows, columns=list(PATIENT_COLUMNS)),
         episodes=pd.DataFrame(episode_rows, columns=list(EPISODE_COLUMNS)),
         lines=pd.DataFrame(line_rows, columns=list(LINE_COLUMNS)),
+        progressions=pd.DataFrame(progression_rows, columns=list(PROGRESSION_COLUMNS)),
         selection={
             "patients_visible": visible.active().count(),
             "patients_selected": len(patient_rows),

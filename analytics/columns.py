@@ -33,6 +33,7 @@ PATIENT_COLUMNS = {
     "first_cr_date": "Date of the first CR",
     "first_cr_line": "Line of the first CR episode",
     "first_cr_during_maintenance": "First CR on or after its line's maintenance start",
+    "regimen_group_at_first_cr": "Regimen group of the first CR episode's line at the first CR",
     "cr_episodes_during_maintenance": "CR episodes whose first CR is during maintenance",
     "local_approach_before_first_cr": "Surgery or radiotherapy from the MBC diagnosis to the "
     "first CR, both included",
@@ -59,6 +60,7 @@ PATIENT_COLUMNS = {
     "pre_opd_pfs_group": ">= 12 months or < 12 months",
     "opd_surgery_date": "First breast/axillary operation on or after the OPD and before a "
     "later progression",
+    "regimen_group_at_opd_surgery": "Regimen group of the line running at that operation",
     "opd_to_surgery_months": "OPD to that operation",
     "opd_surgery_lumpectomy": "The operation included a lumpectomy",
     "opd_surgery_mastectomy": "The operation included a mastectomy",
@@ -89,6 +91,30 @@ LINE_COLUMNS = {
     "centre": "Centre code",
     "line": "Line number",
     "regimen": "Regimen category",
+    "regimen_group": "Regimen group at the line's start (as regimen_group_at_opd groups it)",
+    "start_date": "Start of the line",
+    "maintenance_start_date": "Date induction stopped and maintenance began; empty if none",
+    "end_date": "End of the line; empty while ongoing",
+    "end_reason": "progression, toxicity, completed, patient_choice, death, other; empty while "
+    "ongoing or not recorded",
     "evaluable": "At least one response assessment on this line",
     "cr": "A CR episode belongs to this line",
+}
+
+PROGRESSION_COLUMNS = {
+    "registry_id": "Pseudonymous registry ID",
+    "centre": "Centre code",
+    "progression": "1 for the patient's first date of progression, 2 for the next, ...",
+    "progression_date": "A progression event or a PD assessment (DEFINITIONS.md, "
+    "'Progression'): both on one day make one row",
+    "progression_event": "A progression event is dated that day",
+    "pd_assessment": "A PD response assessment is dated that day",
+}
+
+# Every analysis dataset by name, in the order downloads, packages and snapshots give them.
+DATASETS = {
+    "patients": PATIENT_COLUMNS,
+    "episodes": EPISODE_COLUMNS,
+    "lines": LINE_COLUMNS,
+    "progressions": PROGRESSION_COLUMNS,
 }

@@ -1,4 +1,5 @@
-"""One computed result per (report, filters, centres seen, registry data version).
+"""One computed result per (report, filters, centres seen, registry data version), and for
+a configurable endpoint its definition too (`parameters`).
 
 A report page, its figures, its downloads, the API and the `report` command ask for the
 same result; the first request computes it and stores it in the database
@@ -34,7 +35,7 @@ class ComputedReport:
 def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:
     """The report, with the test across centres when centres are compared."""
     result = spec.build(cohort, by_centre=by_centre)
-    if by_centre:
+    if by_centre and "centre_comparison" not in result:
         result["centre_comparison"] = centre_comparison(spec.name, cohort)
     return result
 
@@ -48,6 +49,7 @@ def computed_result(
     centre_ids: list[int],
     cohort: Cohort | None = None,
     version: str | None = None,
+    parameters: dict | None = None,
 ) -> ComputedReport:
     """The stored result for these arguments, computed and stored first if there is none.
 
@@ -59,6 +61,8 @@ def computed_result(
     """
     version = version or data_version()
     key_parts = [spec.name, filters.as_dict(), by_centre, sorted(centre_ids), version]
+    if parameters is not None:  # what makes two results of one report differ (an endpoint)
+        key_parts.append(parameters)
     key = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
     stored = ReportResult.objects.filter(key=key).values_list("result", "data_cutoff").first()
     if stored is not None:
@@ -80,7 +84,9 @@ def computed_result(
     return ComputedReport(result, cohort.data_cutoff)
 
 
-def computed_report(user, spec: ReportSpec, filters: CohortFilter, *, by_centre: bool):
+def computed_report(
+    user, spec: ReportSpec, filters: CohortFilter, *, by_centre: bool, parameters=None
+):
     """The result as `user` may see it (their centres and patients)."""
     return computed_result(
         spec,
@@ -88,4 +94,5 @@ def computed_report(user, spec: ReportSpec, filters: CohortFilter, *, by_centre:
         by_centre=by_centre,
         visible=access.patients(user),
         centre_ids=list(access.visible_centres(user).values_list("pk", flat=True)),
+        parameters=parameters,
     )

@@ -120,9 +120,9 @@ def _readme(spec: ReportSpec, heading: list[str]) -> str:
         "|---|---|",
         "| `analysis.R` | the script (base R and `survival` only), generated from the "
         "description of the report's analyses |",
-        "| `data/patients.csv`, `data/episodes.csv`, `data/lines.csv` | the analysis datasets: "
-        "one row per patient, CR episode, treatment line; empty cells are missing, dates "
-        "YYYY-MM-DD, booleans True/False |",
+        "| `data/patients.csv`, `episodes.csv`, `lines.csv`, `progressions.csv` | the analysis "
+        "datasets: one row per patient, CR episode, treatment line, date of progression; "
+        "empty cells are missing, dates YYYY-MM-DD, booleans True/False |",
         "| `data/codebook.csv` | every column: dataset, name, Stata name, type, meaning, "
         "value labels |",
         "| `stata/*.dta` | the same datasets for Stata (format 119): variable labels, booleans "

@@ -357,22 +357,60 @@ def log_rank(durations, events, groups) -> LogRankResult:
 
 def hazard_ratio(durations, events, in_group) -> HazardRatio | None:
     """Cox model (Efron ties) of one group against the rest; None if it cannot be fitted."""
+    member = np.asarray(in_group, dtype=bool)
+    ratios = hazard_ratios(durations, events, np.where(member, "group", "rest"), ["rest", "group"])
+    return ratios.ratios["group"] if ratios else None
+
+
+@dataclass(frozen=True)
+class GroupHazardRatios:
+    """One Cox model (Efron ties) of the groups, each against the reference group."""
+
+    reference: str
+    ratios: dict[str, HazardRatio]
+
+    def as_dict(self) -> dict:
+        return _json_safe(
+            {
+                "reference": self.reference,
+                "ratios": [
+                    {"group": group, "versus": self.reference, **asdict(ratio)}
+                    for group, ratio in self.ratios.items()
+                ],
+            }
+        )
+
+
+def hazard_ratios(durations, events, groups, order: Sequence[str]) -> GroupHazardRatios | None:
+    """Each group of `order[1:]` against `order[0]` (the reference), in one Cox model with a
+    0/1 column per non-reference group; None if it cannot be fitted (a group without events,
+    the ratio 0 or infinite, or no convergence). With two groups it is `hazard_ratio`."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
 
     times, observed = _validated(durations, events)
-    member = np.asarray(in_group, dtype=bool)
-    if not (observed & member).any() or not (observed & ~member).any():
-        return None  # a group without events: the ratio is 0 or infinite, not estimable
-    frame = pd.DataFrame({"time": times, "event": observed, "group": member.astype(int)})
-    try:
-        model = CoxPHFitter().fit(frame, duration_col="time", event_col="event")
-        coefficient = float(model.params_["group"])
-        se = float(model.standard_errors_["group"])
-        return HazardRatio(
-            ratio=math.exp(coefficient),
-            lower=math.exp(coefficient - Z95 * se),
-            upper=math.exp(coefficient + Z95 * se),
-        )
-    except (ConvergenceError, ValueError, OverflowError, np.linalg.LinAlgError):
+    labels = np.asarray(groups, dtype=object)
+    if len(order) < 2 or any(not (observed & (labels == g)).any() for g in order):
         return None
+    columns = {f"g{i}": (labels == g).astype(int) for i, g in enumerate(order) if i}
+    frame = pd.DataFrame({"time": times, "event": observed, **columns})
+    try:
+        # lifelines stops at a Newton step of 1e-7 by default, 1e-5 off R's coxph with
+        # three groups; 1e-9 converges to R's estimates (tests/analytics/reference).
+        model = CoxPHFitter().fit(
+            frame, duration_col="time", event_col="event", fit_options={"precision": 1e-9}
+        )
+        ratios = {}
+        for i, group in enumerate(order[1:], 1):
+            coefficient = float(model.params_[f"g{i}"])
+            se = float(model.standard_errors_[f"g{i}"])
+            ratios[group] = HazardRatio(
+                ratio=math.exp(coefficient),
+                lower=math.exp(coefficient - Z95 * se),
+                upper=math.exp(coefficient + Z95 * se),
+            )
+    except (ConvergenceError, ValueError, OverflowError, np.linalg.LinAlgError):
+        # A near-separation (one group's events all before the other's) drives the
+        # coefficient towards infinity: the ratio is not estimable.
+        return None
+    return GroupHazardRatios(reference=order[0], ratios=ratios)

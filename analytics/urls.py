@@ -1,31 +1,36 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from . import views
-
-
-def closed_list(*choices: str) -> type:
-    """A path converter for a closed list of segments: anything else is a 404, not an error."""
-
-    class Converter:
-        regex = "|".join(choices)
-
-        def to_python(self, value: str) -> str:
-            return value
-
-        def to_url(self, value: str) -> str:
-            return value
-
-    return Converter
-
-
-register_converter(closed_list("csv", "xlsx", "json"), "report_format")
-register_converter(closed_list("csv", "xlsx"), "dataset_format")
-register_converter(closed_list("png", "svg"), "plot_format")
+from . import (
+    converters,  # noqa: F401 (registers the path converters)
+    endpoint_views,
+    views,
+)
 
 app_name = "analytics"
 
 urlpatterns = [
     path("", views.ReportIndexView.as_view(), name="index"),
+    path("endpoints/", endpoint_views.EndpointListView.as_view(), name="endpoint-list"),
+    path(
+        "endpoints/analysis/",
+        endpoint_views.EndpointAnalysisView.as_view(),
+        name="endpoint-analysis",
+    ),
+    path(
+        "endpoints/analysis/<endpoint_file:filename>",
+        endpoint_views.EndpointFileView.as_view(),
+        name="endpoint-analysis-file",
+    ),
+    path(
+        "endpoints/saved/<slug:slug>/",
+        endpoint_views.EndpointAnalysisView.as_view(),
+        name="endpoint-saved",
+    ),
+    path(
+        "endpoints/saved/<slug:slug>/<endpoint_file:filename>",
+        endpoint_views.EndpointFileView.as_view(),
+        name="endpoint-saved-file",
+    ),
     path(
         "datasets/<slug:dataset>.<dataset_format:fmt>",
         views.DatasetDownloadView.as_view(),

@@ -60,8 +60,8 @@ def _floor(patients) -> float:
     from django.db import connection
 
     from analytics.cohorts import LIVE_COLUMNS
-    from registry.derived import EPISODE_FIELDS, LINE_FIELDS, PATIENT_FIELDS
-    from registry.models import CrEpisodeSummary, LineSummary
+    from registry.derived import EPISODE_FIELDS, LINE_FIELDS, PATIENT_FIELDS, PROGRESSION_FIELDS
+    from registry.models import CrEpisodeSummary, LineSummary, ProgressionSummary
 
     selected = patients.values("pk")
     querysets = [
@@ -75,6 +75,9 @@ def _floor(patients) -> float:
         ),
         LineSummary.objects.filter(patient__in=selected).values_list(
             "patient__registry_id", "patient__centre__code", *LINE_FIELDS
+        ),
+        ProgressionSummary.objects.filter(patient__in=selected).values_list(
+            "patient__registry_id", "patient__centre__code", *PROGRESSION_FIELDS
         ),
     ]
     started = time.perf_counter()
@@ -145,6 +148,7 @@ def clone_to(n_patients: int, batch_copies: int = 10) -> None:
         MetastaticSite,
         Patient,
         PatientSummary,
+        ProgressionSummary,
         Radiotherapy,
         Surgery,
     )
@@ -171,6 +175,7 @@ def clone_to(n_patients: int, batch_copies: int = 10) -> None:
             FollowUp,
             CrEpisodeSummary,
             LineSummary,
+            ProgressionSummary,
         )
     ]
     last = Patient.objects.filter(registry_id__startswith="B").order_by("-registry_id").first()

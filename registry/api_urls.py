@@ -2,6 +2,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from analytics import api as analytics_api
+from analytics import converters  # noqa: F401 (registers the path converters)
 from analytics.api import PatientsBehindView, ReportPackageView, ReportView
 
 from . import api, api_findings, api_jobs, api_quality
@@ -49,6 +51,18 @@ urlpatterns = [
         "reports/<slug:report>/counts/<path:cell>/patients/",
         PatientsBehindView.as_view(),
         name="report-patients",
+    ),
+    path("endpoints/", analytics_api.EndpointListView.as_view(), name="endpoint-list"),
+    path("endpoints/analysis/", analytics_api.EndpointAdHocView.as_view(), name="endpoint-adhoc"),
+    path(
+        "endpoints/<slug:slug>/analysis/",
+        analytics_api.EndpointAnalysisView.as_view(),
+        name="endpoint-analysis",
+    ),
+    path(
+        "endpoints/<slug:slug>/<endpoint_file:filename>",
+        analytics_api.EndpointFileView.as_view(),
+        name="endpoint-file",
     ),
     path("quality/completeness/", api_findings.CompletenessView.as_view(), name="completeness"),
     *router.urls,

@@ -1,4 +1,5 @@
-"""The derived tables (patient, CR episode and line summaries): refreshed, rebuilt, checked.
+"""The derived tables (patient, CR episode, line and progression summaries): refreshed,
+rebuilt, checked.
 
 `services.patient_summary_refresh` calls `refresh` in every write's transaction; a few
 queries for any number of patients: a lock on the patients' rows, their records
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .domain.analysis import derived_facts
-from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary
+from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary, ProgressionSummary
 from .selectors import patient_data
 
 # Analysis column -> PatientSummary field, where the patient list named the field first.
@@ -36,7 +37,18 @@ EPISODE_FIELDS = (
     "duration_months",
     "progression_or_death",
 )
-LINE_FIELDS = ("line", "regimen", "evaluable", "cr")
+LINE_FIELDS = (
+    "line",
+    "regimen",
+    "regimen_group",
+    "start_date",
+    "maintenance_start_date",
+    "end_date",
+    "end_reason",
+    "evaluable",
+    "cr",
+)
+PROGRESSION_FIELDS = ("progression", "progression_date", "progression_event", "pd_assessment")
 BATCH_SIZE = 2000
 
 
@@ -53,16 +65,17 @@ PATIENT_FIELDS = _patient_columns()
 
 @dataclass(frozen=True)
 class DerivedRows:
-    """The three tables' rows of some patients, as field -> value mappings."""
+    """The four tables' rows of some patients, as field -> value mappings."""
 
     patients: dict[int, dict]
     episodes: dict[int, list[dict]]
     lines: dict[int, list[dict]]
+    progressions: dict[int, list[dict]]
 
 
 def derive(patients) -> DerivedRows:
     """A fresh derivation of the patients of a queryset (one query per record table)."""
-    rows = DerivedRows({}, {}, {})
+    rows = DerivedRows({}, {}, {}, {})
     for pk, item in patient_data(patients).items():
         facts = derived_facts(item.course, item.receptors)
         rows.patients[pk] = {
@@ -70,16 +83,18 @@ def derive(patients) -> DerivedRows:
         }
         rows.episodes[pk] = facts.episodes
         rows.lines[pk] = facts.lines
+        rows.progressions[pk] = facts.progressions
     return rows
 
 
 def _write(patients, rows: DerivedRows) -> None:
-    """Replace the stored rows of `patients` (a queryset) by `rows`: 2 deletes, 3 inserts.
+    """Replace the stored rows of `patients` (a queryset) by `rows`: 3 deletes, 4 inserts.
 
     The patient rows are upserted, so the warning count the rules keep in them survives."""
     ids = patients.values("pk")
     CrEpisodeSummary.objects.filter(patient__in=ids).delete()
     LineSummary.objects.filter(patient__in=ids).delete()
+    ProgressionSummary.objects.filter(patient__in=ids).delete()
     PatientSummary.objects.bulk_create(
         [PatientSummary(patient_id=pk, **row) for pk, row in rows.patients.items()],
         update_conflicts=True,
@@ -93,6 +108,11 @@ def _write(patients, rows: DerivedRows) -> None:
     )
     LineSummary.objects.bulk_create(
         LineSummary(patient_id=pk, **row) for pk, lines in rows.lines.items() for row in lines
+    )
+    ProgressionSummary.objects.bulk_create(
+        ProgressionSummary(patient_id=pk, **row)
+        for pk, progressions in rows.progressions.items()
+        for row in progressions
     )
 
 
@@ -129,7 +149,7 @@ def rebuild(batch_size: int = BATCH_SIZE) -> int:
 def _stored(patients) -> DerivedRows:
     ids = patients.values("pk")
     summary_fields = list(PATIENT_FIELDS.values())
-    rows = DerivedRows({}, {}, {})
+    rows = DerivedRows({}, {}, {}, {})
     for pk, *values in PatientSummary.objects.filter(patient__in=ids).values_list(
         "patient_id", *summary_fields
     ):
@@ -137,6 +157,7 @@ def _stored(patients) -> DerivedRows:
     for table, fields, target in (
         (CrEpisodeSummary, EPISODE_FIELDS, rows.episodes),
         (LineSummary, LINE_FIELDS, rows.lines),
+        (ProgressionSummary, PROGRESSION_FIELDS, rows.progressions),
     ):
         stored = table.objects.filter(patient__in=ids).order_by("patient", fields[0])
         for pk, *values in stored.values_list("patient_id", *fields):
@@ -155,6 +176,7 @@ def drifted(batch_size: int = BATCH_SIZE) -> list[str]:
                 fresh.patients.get(pk) != stored.patients.get(pk)
                 or fresh.episodes.get(pk, []) != stored.episodes.get(pk, [])
                 or fresh.lines.get(pk, []) != stored.lines.get(pk, [])
+                or fresh.progressions.get(pk, []) != stored.progressions.get(pk, [])
             ):
                 differing.append(names[pk])
     return sorted(differing)

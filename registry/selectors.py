@@ -74,7 +74,7 @@ def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
     )
     lines = _grouped(
         TreatmentLine.objects.filter(patient__in=ids),
-        ("number", "regimen", "start_date", "end_date", "maintenance_start_date"),
+        ("number", "regimen", "start_date", "end_date", "maintenance_start_date", "end_reason"),
     )
     responses = _grouped(
         ResponseAssessment.objects.filter(patient__in=ids),
@@ -102,8 +102,8 @@ def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
     result = {}
     for pk, mbc_diagnosis, presentation, primary_diagnosis, birth_date in base:
         patient_lines = tuple(
-            Line(number, regimen, start, end, maintenance)
-            for number, regimen, start, end, maintenance in lines[pk]
+            Line(number, regimen, start, end, maintenance, end_reason)
+            for number, regimen, start, end, maintenance, end_reason in lines[pk]
         )
         patient_responses = tuple(Response(*row) for row in responses[pk])
         patient_progressions = tuple(Progression(*row) for row in progressions[pk])

@@ -16,9 +16,14 @@ from tests.builders import build_patient
 
 pytestmark = pytest.mark.django_db
 
-# Both have a row in every derived table (a CR episode, a line): a table with no row for
-# the patient skips its insert, which is one query fewer, not a count that grows.
-FEW = {"lines": [(0, 10, None, "chemotherapy")], "responses": [(3, 1, "CR")]}
+# Both have a row in every derived table (a CR episode, a line, a progression): a table
+# with no row for the patient skips its insert, which is one query fewer, not a count that
+# grows.
+FEW = {
+    "lines": [(0, 10, None, "chemotherapy")],
+    "responses": [(3, 1, "CR")],
+    "progressions": [(8, "systemic")],
+}
 MANY = {
     "lines": [
         (0, 10, None, "chemotherapy"),
@@ -178,16 +183,18 @@ def assert_status(response, expected):
 # is written only when it changes, which it does not here), and the case's lock (the
 # patient's row lock, taken first so that a lock of the case and the write run one after
 # the other, then its status: two queries; the derived refresh takes no lock of its own).
-CREATE_RECORD_FORM = 53
-EDIT_RECORD_FORM = 52  # the row lock of the version check; no new finding to insert
+# The progressions' derived rows (issue 19's endpoints) add a delete and an insert to every
+# refresh (only the insert for a new patient, who has none to delete).
+CREATE_RECORD_FORM = 55
+EDIT_RECORD_FORM = 54  # the row lock of the version check; no new finding to insert
 # The next registry ID (and on PostgreSQL the advisory lock that serialises it); a new
 # patient has no case lock to check and no row lock to take (its row is the write's own).
-CREATE_PATIENT_FORM = 49 + (connection.vendor == "postgresql")
-EDIT_PATIENT_FORM = 52
-API_POST = 50
-API_PATCH = 48
-API_PATCH_PATIENT = 49
+CREATE_PATIENT_FORM = 50 + (connection.vendor == "postgresql")
+EDIT_PATIENT_FORM = 54
+API_POST = 52
+API_PATCH = 50
+API_PATCH_PATIENT = 51
 # The case's stored rows read per table, the changed line written with its audit row, and
 # the findings someone confirmed (the import's warnings leave them out).
-CASE_PUT = 45
-IMPORT_ONE_CASE = 44
+CASE_PUT = 47
+IMPORT_ONE_CASE = 46

@@ -110,9 +110,12 @@ def _drill_url(context, key: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def drill(context, key: str, value):
-    """A count that opens the list of the patients (or episodes, lines) behind it."""
-    if value is None or not key:
-        return "–" if value is None else value
+    """A count that opens the list of the patients (or episodes, lines) behind it; a page of
+    no fixed report (an endpoint analysis) shows the count alone."""
+    if value is None:
+        return "–"
+    if not key or context.get("spec") is None:
+        return value
     return format_html(
         '<a class="drill" href="{}" title="List them">{}</a>', _drill_url(context, key), value
     )
@@ -266,3 +269,14 @@ def fact(value) -> str:
     if isinstance(value, float):  # a line number in a column with gaps is a float
         return f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
     return value
+
+
+def clinical_keys(counts: dict | None, vocabulary: str = "") -> list[tuple[str, dict]]:
+    """The rows of a counts table keyed by stored codes, labelled in the clinic's words."""
+    return [(clinical_label(key, vocabulary), value) for key, value in (counts or {}).items()]
+
+
+@register.filter
+def km_of(estimates: dict | None) -> dict:
+    """{group: {"km", "follow_up"}} of an endpoint as {group: km} for the survival table."""
+    return {group: estimate["km"] for group, estimate in (estimates or {}).items()}

@@ -49,6 +49,7 @@ class DerivedFacts:
     patient: dict
     episodes: list[dict]
     lines: list[dict]
+    progressions: list[dict]
 
 
 def derived_facts(course: PatientCourse, receptors: Sequence[biology.Receptors]) -> DerivedFacts:
@@ -58,6 +59,7 @@ def derived_facts(course: PatientCourse, receptors: Sequence[biology.Receptors])
         patient=patient_facts(course, receptors, episodes),
         episodes=episode_facts(course, episodes),
         lines=line_facts(course, episodes),
+        progressions=progression_facts(course),
     )
 
 
@@ -93,6 +95,11 @@ def patient_facts(
         "first_cr_date": first_cr,
         "first_cr_line": first_episode.line_number if first_episode else None,
         "first_cr_during_maintenance": first_episode.during_maintenance if first_episode else None,
+        "regimen_group_at_first_cr": regimen_group_at(
+            course.line(first_episode.line_number), first_cr
+        )
+        if first_episode
+        else None,
         "cr_episodes_during_maintenance": sum(e.during_maintenance for e in episodes),
         "local_approach_before_first_cr": had_local_approach(course, first_cr)
         if first_cr
@@ -140,6 +147,11 @@ def _opd_facts(course: PatientCourse) -> dict:
         if pre_opd_months is None
         else (">= 12 months" if pre_opd_months >= PRE_OPD_PFS_THRESHOLD_MONTHS else "< 12 months"),
         "opd_surgery_date": operation.operated_on if operation else None,
+        "regimen_group_at_opd_surgery": regimen_group_at(
+            course.line_at(operation.operated_on), operation.operated_on
+        )
+        if operation
+        else None,
         "opd_to_surgery_months": months(opd.days_opd_to_surgery),
         **{f"opd_surgery_{p}": getattr(operation, p) if operation else None for p in PROCEDURES},
         "line_continued_after_surgery": operation.systemic_line_continued if operation else None,
@@ -161,6 +173,7 @@ OPD_COLUMNS = (
     "pre_opd_pfs_months",
     "pre_opd_pfs_group",
     "opd_surgery_date",
+    "regimen_group_at_opd_surgery",
     "opd_to_surgery_months",
     *(f"opd_surgery_{p}" for p in PROCEDURES),
     "line_continued_after_surgery",
@@ -191,15 +204,36 @@ def episode_facts(course: PatientCourse, episodes: list[CrEpisode]) -> list[dict
 
 
 def line_facts(course: PatientCourse, episodes: list[CrEpisode]) -> list[dict]:
-    """One row per treatment line: evaluable on it, and a CR episode belonging to it."""
+    """One row per treatment line: its dates, why it ended, its regimen group at its start
+    (the time-to-event endpoints' origin "start of line k"), evaluable on it, and a CR
+    episode belonging to it."""
     assessed = {r.line_number for r in course.responses}
     cr_lines = {e.line_number for e in episodes}
     return [
         {
             "line": line.number,
             "regimen": line.regimen,
+            "regimen_group": regimen_group_at(line, line.start),
+            "start_date": line.start,
+            "maintenance_start_date": line.maintenance_start,
+            "end_date": line.end,
+            "end_reason": line.end_reason or None,
             "evaluable": line.number in assessed,
             "cr": line.number in cr_lines,
         }
-        for line in course.lines
+        for line in sorted(course.lines, key=lambda line: line.number)
+    ]
+
+
+def progression_facts(course: PatientCourse) -> list[dict]:
+    """One row per date of progression (DEFINITIONS.md, "Progression": a progression event
+    or a PD assessment, the same day counted once), numbered by date."""
+    return [
+        {
+            "progression": number,
+            "progression_date": day,
+            "progression_event": from_event,
+            "pd_assessment": from_assessment,
+        }
+        for number, (day, from_event, from_assessment) in enumerate(course.progression_sources(), 1)
     ]

@@ -24,6 +24,7 @@ class Line:
     start: date
     end: date | None
     maintenance_start: date | None
+    end_reason: str = ""  # a vocabularies.LineEndReason code; "" while ongoing or unrecorded
 
     def is_running_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -140,6 +141,12 @@ class PatientCourse:
         dates = {p.occurred_on for p in self.progressions}
         dates |= {r.assessed_on for r in self.responses if r.category == "PD"}
         return sorted(dates)
+
+    def progression_sources(self) -> list[tuple[date, bool, bool]]:
+        """(date, a progression event that day, a PD assessment that day), by date."""
+        events = {p.occurred_on for p in self.progressions}
+        assessments = {r.assessed_on for r in self.responses if r.category == "PD"}
+        return [(day, day in events, day in assessments) for day in self.progression_dates()]
 
     def first_progression_after(self, day: date) -> date | None:
         return next((d for d in self.progression_dates() if d > day), None)

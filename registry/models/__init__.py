@@ -25,7 +25,7 @@ from .kinds import (
 )
 from .patients import Patient
 from .quality import CaseStatus, DataQuery, QueryState, QueryStep
-from .summary import CrEpisodeSummary, LineSummary, PatientSummary
+from .summary import CrEpisodeSummary, LineSummary, PatientSummary, ProgressionSummary
 
 __all__ = [
     "CLINICAL_RECORD_MODELS",
@@ -52,6 +52,7 @@ __all__ = [
     "Patient",
     "PatientSummary",
     "ProgressionEvent",
+    "ProgressionSummary",
     "QueryState",
     "QueryStep",
     "Radiotherapy",

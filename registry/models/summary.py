@@ -50,6 +50,7 @@ class PatientSummary(models.Model):
     cr_more_than_once = models.BooleanField(default=False)
     first_cr_line = models.PositiveSmallIntegerField(null=True)
     first_cr_during_maintenance = models.BooleanField(null=True)
+    regimen_group_at_first_cr = models.CharField(max_length=LONG_TEXT, null=True)  # noqa: DJ001
     cr_episodes_during_maintenance = models.PositiveSmallIntegerField(default=0)
     local_approach_before_first_cr = models.BooleanField(null=True)
     single_site_at_first_cr = models.BooleanField(null=True)
@@ -68,6 +69,7 @@ class PatientSummary(models.Model):
     pre_opd_pfs_months = models.FloatField(null=True)
     pre_opd_pfs_group = models.CharField(max_length=16, null=True)  # noqa: DJ001
     opd_surgery_date = models.DateField(null=True)
+    regimen_group_at_opd_surgery = models.CharField(max_length=LONG_TEXT, null=True)  # noqa: DJ001
     opd_to_surgery_months = models.FloatField(null=True)
     opd_surgery_lumpectomy = models.BooleanField(null=True)
     opd_surgery_mastectomy = models.BooleanField(null=True)
@@ -119,6 +121,11 @@ class LineSummary(models.Model):
     )
     line = models.PositiveSmallIntegerField()
     regimen = models.CharField(max_length=20)
+    regimen_group = models.CharField(max_length=LONG_TEXT, default="")
+    start_date = models.DateField(null=True)  # null only for rows stored before the column
+    maintenance_start_date = models.DateField(null=True)
+    end_date = models.DateField(null=True)
+    end_reason = models.CharField(max_length=15, null=True)  # noqa: DJ001
     evaluable = models.BooleanField()
     cr = models.BooleanField()
 
@@ -128,3 +135,27 @@ class LineSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Line {self.line} of {self.patient_id}"
+
+
+class ProgressionSummary(models.Model):
+    """One date of progression of a patient (a progression event or a PD assessment, the same
+    day once): what every time-to-event endpoint with progression reads."""
+
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.CASCADE, related_name="progression_summaries"
+    )
+    progression = models.PositiveSmallIntegerField()
+    progression_date = models.DateField()
+    progression_event = models.BooleanField()
+    pd_assessment = models.BooleanField()
+
+    class Meta:
+        verbose_name_plural = "progression summaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "progression"], name="one_row_per_progression"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Progression {self.progression} of {self.patient_id}"

@@ -230,15 +230,18 @@ def test_the_package_holds_the_datasets_codebook_script_and_results(demo, unpack
         "data/episodes.csv",
         "data/lines.csv",
         "data/patients.csv",
+        "data/progressions.csv",
         "registry/at_risk.csv",
         "registry/figures.csv",
         "registry/report.json",
         "spss/episodes.sav",
         "spss/lines.sav",
         "spss/patients.sav",
+        "spss/progressions.sav",
         "stata/episodes.dta",
         "stata/lines.dta",
         "stata/patients.dta",
+        "stata/progressions.dta",
     ]
     assert json.loads((folder / "registry" / "report.json").read_text()) == results["cr"]
     for dataset in DATASETS:

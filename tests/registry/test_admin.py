@@ -44,7 +44,8 @@ def test_every_registry_model_is_in_the_admin():
         m
         for m in apps.get_app_config("registry").get_models()
         if not m.__name__.startswith("Historical")
-        and m.__name__ not in ("PatientSummary", "CrEpisodeSummary", "LineSummary")
+        and m.__name__
+        not in ("PatientSummary", "CrEpisodeSummary", "LineSummary", "ProgressionSummary")
         and m.__name__ != "BoardAttendance"  # shown inline on its meeting
         # A job holds its owner's uploaded file: shown on its owner's (and administrators')
         # job page only, never to the admin's read-only auditors.

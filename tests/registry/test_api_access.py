@@ -5,6 +5,7 @@ from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from registry.record_types import RECORD_TYPES
+from tests.analytics.test_endpoint_pages import endpoint_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -19,6 +20,7 @@ QUERY = "query"  # one query: its centre's data managers, auditors
 QUERY_STEP = "query-step"  # answer, close, reopen: POST only
 CASE_STEP = "case-step"  # review, lock, unlock of a case: POST only, rules in test below
 DRILL = "drill"  # the patients behind a count of a centre: analysts and auditors of that centre
+AD_HOC = "ad-hoc"  # an endpoint analysis defined in the query: 400 without one, for readers
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -37,6 +39,11 @@ EXPECTED = {
     "api:report": REPORT,
     "api:report-package": REPORT,
     "api:report-patients": DRILL,
+    # Saved endpoints belong to no centre; each reader's analysis is of their own patients.
+    "api:endpoint-list": REPORT,
+    "api:endpoint-adhoc": AD_HOC,
+    "api:endpoint-analysis": REPORT,
+    "api:endpoint-file": REPORT,
     "api:job-list": OPEN,
     "api:job-detail": JOB,
     "api:job-result": JOB,
@@ -83,6 +90,10 @@ def url(name: str, case) -> str:
         return reverse(name, args=["cr"])
     if name == "api:report-patients":
         return reverse(name, args=["cr", f"by_centre.{case.patient.centre.code}.cr_rate.N"])
+    if name == "api:endpoint-analysis":
+        return reverse(name, args=[endpoint_of(case).slug])
+    if name == "api:endpoint-file":
+        return reverse(name, args=[endpoint_of(case).slug, "figure.png"])
     return reverse(name)
 
 
@@ -97,6 +108,8 @@ def expected_status(kind: str, rule: str, own: bool) -> int:
         if kind == "data_manager":
             return 403
         return 200 if own or kind == "auditor" else 404
+    if rule == AD_HOC:
+        return 400 if kind != "data_manager" else 403
     if rule == JOB:  # the example job is a colleague's of the case's centre
         return 404
     if rule in (QUERIES, QUERY, QUERY_STEP) and kind == "analyst":

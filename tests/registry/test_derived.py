@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from analytics.cohorts import build_cohort
-from analytics.columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from analytics.columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS, PROGRESSION_COLUMNS
 from analytics.filters import CohortFilter
 from registry import derived, services
 from registry.domain.analysis import derived_facts
@@ -19,6 +19,7 @@ from registry.models import (
     LineSummary,
     Patient,
     PatientSummary,
+    ProgressionSummary,
     ResponseAssessment,
 )
 from registry.selectors import patient_data
@@ -86,9 +87,13 @@ def test_the_derived_rows_of_a_built_case_are_the_hand_computed_ones(patient):
         (2, day(12), 2, False, None, None, (609 - 365) / M, False),
     ]
     assert list(lines.values_list(*derived.LINE_FIELDS)) == [
-        (1, "chemotherapy", True, True),
-        (2, "endocrine", True, True),
+        (1, "chemotherapy", "chemotherapy", MBC, day(4), day(10), "progression", True, True),
+        (2, "endocrine", "endocrine-based", day(10), None, None, None, True, True),
     ]
+    assert summary.regimen_group_at_first_cr == "chemotherapy"
+    assert list(
+        ProgressionSummary.objects.filter(patient=patient).values_list(*derived.PROGRESSION_FIELDS)
+    ) == [(1, day(9), True, False)]
 
 
 def test_the_cohort_frames_join_the_live_patient_row_to_the_derived_rows(patient):
@@ -98,6 +103,8 @@ def test_the_cohort_frames_join_the_live_patient_row_to_the_derived_rows(patient
     assert list(cohort.patients.columns) == list(PATIENT_COLUMNS)
     assert list(cohort.episodes.columns) == list(EPISODE_COLUMNS)
     assert list(cohort.lines.columns) == list(LINE_COLUMNS)
+    assert list(cohort.progressions.columns) == list(PROGRESSION_COLUMNS)
+    assert list(cohort.progressions["progression_date"]) == [day(9)]
     assert (row["registry_id"], row["centre"]) == (patient.registry_id, "CA")
     assert (row["mbc_diagnosis_date"], row["mbc_diagnosis_year"]) == (MBC, 2015)
     assert row["age_at_mbc_diagnosis"] == 55  # born 01/01/1960
@@ -113,6 +120,7 @@ def test_every_derived_column_is_stored_and_every_other_column_is_read_live():
     assert set(derived.PATIENT_FIELDS) == set(PATIENT_COLUMNS) - live - computed_at_read
     assert set(EPISODE_COLUMNS) - {"registry_id", "centre"} == set(derived.EPISODE_FIELDS)
     assert set(LINE_COLUMNS) - {"registry_id", "centre"} == set(derived.LINE_FIELDS)
+    assert set(PROGRESSION_COLUMNS) - {"registry_id", "centre"} == set(derived.PROGRESSION_FIELDS)
 
 
 def test_the_domain_derives_exactly_the_stored_columns(patient):
@@ -122,6 +130,7 @@ def test_the_domain_derives_exactly_the_stored_columns(patient):
     assert set(facts.patient) == set(derived.PATIENT_FIELDS)
     assert all(set(row) == set(derived.EPISODE_FIELDS) for row in facts.episodes)
     assert all(set(row) == set(derived.LINE_FIELDS) for row in facts.lines)
+    assert all(set(row) == set(derived.PROGRESSION_FIELDS) for row in facts.progressions)
 
 
 def test_the_drift_check_passes_on_rows_the_writes_kept(patient, centre_a):
@@ -172,21 +181,23 @@ def test_the_rebuild_command_puts_tampered_rows_right(patient, capsys):
 def test_a_refresh_of_many_patients_takes_the_same_few_queries(centre_a, django_assert_num_queries):
     def with_cr():
         return build_patient(
-            centre_a, lines=[(0, None, None, "endocrine")], responses=[(3, 1, "CR")]
+            centre_a,
+            lines=[(0, None, None, "endocrine")],
+            responses=[(3, 1, "CR"), (6, 1, "PD")],
         )
 
     few = [with_cr() for _ in range(2)]
     many = [*few, *(with_cr() for _ in range(5))]
     # The patients and their records (patient_data: one query per record table and one for
-    # the patients), the episodes' and lines' rows deleted, an insert per derived table
-    # (the patients' rows upserted); then the data-quality findings: their facts, the
+    # the patients), the episodes', lines' and progressions' rows deleted, an insert per
+    # derived table (the patients' rows upserted); then the data-quality findings: their facts, the
     # stored findings, the new ones with their audit rows, and the warning counts (read,
-    # and written only where they change: none here). 23 in all, for any number of
+    # and written only where they change: none here). 25 in all, for any number of
     # patients (the patients' row locks are the write's, taken at its start by
     # case_locks.lock_cases).
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(25):
         services.patient_summary_refresh(*few)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(25):
         services.patient_summary_refresh(*many)
 
 

@@ -7,7 +7,9 @@ The examples are generated from the URL configuration: a new URL without an entr
 import pytest
 from django.urls import get_resolver, reverse
 
+from analytics.endpoint_views import FILES as ENDPOINT_FILES
 from registry.record_types import RECORD_TYPES
+from tests.analytics.test_endpoint_pages import endpoint_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -27,6 +29,9 @@ UNLOCK = "unlock"  # administrators alone
 FINDINGS = "findings"  # data managers and auditors (their centres' findings), never analysts
 FINDING = "finding"  # one finding: its centre's data managers, auditors
 DRILL = "drill"  # the patients behind a count of a centre: analysts and auditors of that centre
+# A file of an ad hoc endpoint analysis, whose definition is in the query: without one it
+# is a 400 saying what is missing (to analysts and auditors), 403 for others.
+AD_HOC = "ad-hoc"
 
 EXPECTED = {
     "home": LIST,
@@ -72,6 +77,14 @@ EXPECTED = {
     "analytics:package": REPORT,
     "analytics:patients": DRILL,
     "analytics:patients-csv": DRILL,
+    # Saved endpoints hold no patient data and belong to no centre: every analyst and
+    # auditor opens them, each on the patients they may see (tests/analytics/
+    # test_endpoint_pages.py checks the centre scoping).
+    "analytics:endpoint-list": REPORT,
+    "analytics:endpoint-analysis": REPORT,
+    "analytics:endpoint-analysis-file": AD_HOC,
+    "analytics:endpoint-saved": REPORT,
+    "analytics:endpoint-saved-file": REPORT,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -118,6 +131,10 @@ def examples(name: str, case) -> list[dict]:
         return [{"pk": job_of(case).pk}]
     if name in ("analytics:patients", "analytics:patients-csv"):
         return [{"report": r, "cell": cell} for r, cell in centre_cells(case)]
+    if name == "analytics:endpoint-saved":
+        return [{"slug": endpoint_of(case).slug}]
+    if name == "analytics:endpoint-saved-file":
+        return [{"slug": endpoint_of(case).slug, "filename": f} for f in ENDPOINT_FILES]
     return ANALYTICS_EXAMPLES.get(name, [{}])
 
 
@@ -140,13 +157,16 @@ ANALYTICS_EXAMPLES = {
         for f in ("json", "csv", "xlsx")
     ],
     "analytics:dataset": [
-        {"dataset": d, "fmt": f} for d in ("patients", "episodes", "lines") for f in ("csv", "xlsx")
+        {"dataset": d, "fmt": f}
+        for d in ("patients", "episodes", "lines", "progressions")
+        for f in ("csv", "xlsx")
     ],
     "analytics:package": [{"report": r} for r in ("characteristics", "cr", "opd")],
     "analytics:plot": [
         {"report": "cr", "plot": "duration-of-cr", "fmt": "png"},
         {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
     ],
+    "analytics:endpoint-analysis-file": [{"filename": f} for f in ENDPOINT_FILES],
 }
 
 
@@ -162,6 +182,8 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         if kind == "data_manager":
             return 403
         return 200 if own_centre or kind == "auditor" else 404
+    if rule == AD_HOC:
+        return 400 if kind in ("auditor", "analyst") else 403
     if rule == UNLOCK:
         return 403
     if rule == QUALITY:

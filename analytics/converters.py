@@ -1,0 +1,28 @@
+"""Path converters of the report and endpoint URLs (pages and API), registered once."""
+
+import re
+
+from django.urls import register_converter
+
+from .endpoint_views import FILES
+
+
+def closed_list(*choices: str) -> type:
+    """A path converter for a closed list of segments: anything else is a 404, not an error."""
+
+    class Converter:
+        regex = "|".join(re.escape(choice) for choice in choices)
+
+        def to_python(self, value: str) -> str:
+            return value
+
+        def to_url(self, value: str) -> str:
+            return value
+
+    return Converter
+
+
+register_converter(closed_list("csv", "xlsx", "json"), "report_format")
+register_converter(closed_list("csv", "xlsx"), "dataset_format")
+register_converter(closed_list("png", "svg"), "plot_format")
+register_converter(closed_list(*FILES), "endpoint_file")
