@@ -92,3 +92,9 @@ LINE_COLUMNS = {
     "evaluable": "At least one response assessment on this line",
     "cr": "A CR episode belongs to this line",
 }
+
+# Every analysis dataset by name: the frames of `analytics.cohorts.Cohort`, the downloads,
+# and what a snapshot freezes. A dataset other than "patients" has its rows in the field of
+# the same name of `registry.domain.analysis.DerivedFacts`, its first two columns being
+# registry_id and centre.
+DATASETS = {"patients": PATIENT_COLUMNS, "episodes": EPISODE_COLUMNS, "lines": LINE_COLUMNS}

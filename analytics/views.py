@@ -12,12 +12,10 @@ from registry import access, spreadsheets
 from . import downloads, plots
 from .catalogue import REPORTS, ReportSpec
 from .cohorts import build_cohort
-from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS
+from .columns import DATASETS
 from .computed import ComputedReport, computed_report
 from .filters import CohortFilterSet
 from .tables import report_tables
-
-DATASETS = {"patients": PATIENT_COLUMNS, "episodes": EPISODE_COLUMNS, "lines": LINE_COLUMNS}
 
 
 class ReportAccessMixin:

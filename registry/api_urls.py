@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from analytics.api import ReportView
+from analytics.api import ReportView, SnapshotViewSet
 
 from . import api, api_findings, api_jobs, api_quality
 
@@ -12,6 +12,7 @@ router.register("patients", api.PatientViewSet, basename="patient")
 router.register("jobs", api_jobs.JobViewSet, basename="job")
 router.register("queries", api_quality.QueryViewSet, basename="query")
 router.register("findings", api_findings.FindingViewSet, basename="finding")
+router.register("snapshots", SnapshotViewSet, basename="snapshot")
 for slug, viewset in api.RECORD_VIEWSETS.items():
     router.register(f"records/{slug}", viewset, basename=f"record-{slug}")
 
