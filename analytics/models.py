@@ -97,6 +97,9 @@ class SnapshotChunk(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.dataset} rows, part {self.position}"
+
 
 class SnapshotResult(models.Model):
     """A report computed from a snapshot's datasets, kept as the JSON text it was written as
@@ -113,3 +116,6 @@ class SnapshotResult(models.Model):
                 fields=["snapshot", "report", "by_centre"], name="one_result_per_snapshot_report"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.report}{' by centre' if self.by_centre else ''}"

@@ -129,4 +129,5 @@ def diff_table(diff: dict) -> pd.DataFrame:
             for field in patient["group_changes"] + patient["other_changes"]
         ]
     frame = pd.DataFrame(rows, columns=["registry_id", "change", "field", "from", "to", "why"])
+    frame = frame.fillna({"field": "", "from": "", "to": "", "why": ""})
     return frame.sort_values(["registry_id", "change"], kind="stable", ignore_index=True)

@@ -189,6 +189,14 @@ def freeze(snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = 
     snapshot.save()
 
 
+def _add_not_recorded(total: dict, batch: dict) -> None:
+    """Sum a batch's not-recorded counts into the snapshot's (the batches are disjoint)."""
+    for key, figures in batch.items():
+        summed = total.setdefault(key, {**figures, "records": 0, "of_records": 0, "patients": 0})
+        for part in ("records", "of_records", "patients"):
+            summed[part] += figures[part]
+
+
 def _batch_rows(
     batch: QuerySet[Patient], cutoff: date, subtype: str
 ) -> tuple[dict[str, list[tuple]], list[int], int]:
