@@ -214,28 +214,24 @@ class SnapshotDatasetView(SnapshotMixin, View):
 
 
 class SnapshotDiffView(SnapshotMixin, View):
-    """`?to=SNAP-...`: the page, or the JSON or CSV (`fmt`)."""
+    """`?to=SNAP-...`: the page (without `to`: the choice of the other snapshot), or the
+    JSON or CSV (`fmt`; without a valid `to`: 400)."""
 
     def get(self, request, snapshot, fmt=None):
         before = self.snapshot()
+        visible = snapshots.visible_snapshots(request.user).filter(state=Snapshot.State.READY)
         to = request.GET.get("to", "")
-        after = (
-            snapshots.visible_snapshots(request.user)
-            .filter(code=to, state=Snapshot.State.READY)
-            .first()
-        )
+        after = visible.filter(code=to).first() if to else None
         if after is None:
-            message = (
-                "Choose the snapshot to compare with (to=SNAP-YYYY-NNNN)."
-                if not to
-                else f"No frozen snapshot {to} that you may see."
-            )
-            return render(
-                request,
-                "analytics/snapshot_diff.html",
-                {"snapshot": before, "error": message},
-                status=400,
-            )
+            context = {
+                "snapshot": before,
+                "others": visible.exclude(pk=before.pk).values_list("code", "name"),
+                "error": f"No frozen snapshot {to} that you may see." if to else "",
+            }
+            if fmt is not None and not to:
+                context["error"] = "Say which snapshot to compare with: ?to=SNAP-YYYY-NNNN."
+            status = 400 if context["error"] else 200
+            return render(request, "analytics/snapshot_diff.html", context, status=status)
         diff = snapshot_diff(before, after)
         stem = f"diff-{after.code}"
         if fmt == "json":

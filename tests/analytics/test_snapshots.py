@@ -319,7 +319,10 @@ def test_a_diff_without_a_valid_other_snapshot_is_a_clear_400(client, analyst, c
     snapshot = snapshot_of(case_a)
     client.force_login(analyst)
     url = reverse("analytics:snapshot-diff", args=[snapshot.code])
-    assert "Choose the snapshot" in client.get(url).content.decode()
+    chooser = client.get(url)
+    assert chooser.status_code == 200 and "No other frozen snapshot" in chooser.content.decode()
+    download = reverse("analytics:snapshot-diff-download", args=[snapshot.code, "csv"])
+    assert "Say which snapshot" in client.get(download).content.decode()
     response = client.get(url, {"to": "SNAP-1999-0001"})
     assert response.status_code == 400
     assert "No frozen snapshot SNAP-1999-0001" in response.content.decode()

@@ -8,6 +8,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from registry.record_types import RECORD_TYPES
+from tests.analytics.test_snapshots import snapshot_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -26,6 +27,8 @@ QUALITY = "quality"  # raise a query, review, lock: auditors of the patient's ce
 UNLOCK = "unlock"  # administrators alone
 FINDINGS = "findings"  # data managers and auditors (their centres' findings), never analysts
 FINDING = "finding"  # one finding: its centre's data managers, auditors
+SNAPSHOT = "snapshot"  # analysts and auditors who see every centre of it; data managers never
+SNAPSHOT_QUERY = "snapshot-query"  # the same, and without its ?to=... a 400 (a diff file)
 
 EXPECTED = {
     "home": LIST,
@@ -68,6 +71,15 @@ EXPECTED = {
     "analytics:download": REPORT,
     "analytics:dataset": REPORT,
     "analytics:plot": REPORT,
+    "analytics:snapshot-list": REPORT,
+    "analytics:snapshot-create": REPORT,
+    "analytics:snapshot-detail": SNAPSHOT,
+    "analytics:snapshot-report": SNAPSHOT,
+    "analytics:snapshot-download": SNAPSHOT,
+    "analytics:snapshot-plot": SNAPSHOT,
+    "analytics:snapshot-dataset": SNAPSHOT,
+    "analytics:snapshot-diff": SNAPSHOT,
+    "analytics:snapshot-diff-download": SNAPSHOT_QUERY,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -112,7 +124,27 @@ def examples(name: str, case) -> list[dict]:
         return [{"pk": discussion.pk}]
     if name == "registry:job-detail":
         return [{"pk": job_of(case).pk}]
+    if name.startswith("analytics:snapshot-") and name not in SNAPSHOT_FREE:
+        code = snapshot_of(case).code
+        return [{"snapshot": code, **kwargs} for kwargs in SNAPSHOT_EXAMPLES.get(name, [{}])]
     return ANALYTICS_EXAMPLES.get(name, [{}])
+
+
+SNAPSHOT_FREE = {"analytics:snapshot-list", "analytics:snapshot-create"}
+SNAPSHOT_EXAMPLES = {
+    "analytics:snapshot-report": [{"report": r} for r in ("characteristics", "cr", "opd")],
+    "analytics:snapshot-download": [
+        {"report": r, "fmt": f} for r in ("characteristics", "cr", "opd") for f in ("json", "xlsx")
+    ],
+    "analytics:snapshot-plot": [
+        {"report": "cr", "plot": "duration-of-cr", "fmt": "png"},
+        {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
+    ],
+    "analytics:snapshot-dataset": [
+        {"dataset": d, "fmt": f} for d in ("patients", "episodes", "lines") for f in ("csv", "xlsx")
+    ],
+    "analytics:snapshot-diff-download": [{"fmt": "csv"}, {"fmt": "json"}],
+}
 
 
 ANALYTICS_EXAMPLES = {
@@ -140,6 +172,12 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         return 404
     if rule == REPORT:  # aggregated over the user's own centres: no foreign record in the URL
         return 200 if kind in ("auditor", "analyst") else 403
+    if rule in (SNAPSHOT, SNAPSHOT_QUERY):  # the example covers the case's centre alone
+        if kind == "data_manager":
+            return 403
+        if not (own_centre or kind == "auditor"):
+            return 404
+        return 400 if rule == SNAPSHOT_QUERY else 200
     if rule == UNLOCK:
         return 403
     if rule == QUALITY:
