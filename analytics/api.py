@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from registry import access
 from registry.api_jobs import JOB_ACCEPTED, accepted
+from registry.models.vocabularies import Presentation
 
 from . import snapshots
 from .catalogue import REPORTS
@@ -118,7 +119,7 @@ class SnapshotFreezeSerializer(serializers.Serializer):
     centre = serializers.ListField(child=serializers.CharField(), required=False)
     mbc_from = serializers.DateField(required=False)
     mbc_to = serializers.DateField(required=False)
-    presentation = serializers.ChoiceField(["de_novo", "recurrent"], required=False)
+    presentation = serializers.ChoiceField(Presentation.choices, required=False)
     subtype = serializers.CharField(required=False)
     review = serializers.ChoiceField(["reviewed", "unreviewed"], required=False)
 

@@ -476,3 +476,23 @@ def test_opening_a_snapshot_report_reads_a_fixed_number_of_queries(
         # A dataset: the snapshot and its stored rows (one query), whatever their number.
         with django_assert_num_queries(6):
             client.get(reverse("analytics:snapshot-dataset", args=[snapshot.code, "lines", "csv"]))
+
+
+def test_a_snapshot_not_frozen_yet_points_to_its_job(client, analyst, case_a):
+    snapshot = snapshots.start_freeze(
+        user=analyst, name="Pending", data_cutoff=date(2019, 12, 31), filters=CohortFilter()
+    )  # queued, never run here
+    client.force_login(analyst)
+    page = client.get(snapshot.get_absolute_url()).content.decode()
+    assert "freezing" in page and snapshot.job.get_absolute_url() in page
+    report = reverse("analytics:snapshot-report", args=[snapshot.code, "cr"])
+    assert client.get(report).status_code == 404
+    api = APIClient()
+    api.force_authenticate(analyst)
+    assert api.get(reverse("api:snapshot-report", args=[snapshot.code, "cr"])).status_code == 404
+
+    Job.objects.filter(pk=snapshot.job_id).update(state=Job.State.FAILED)
+    assert "failed" in client.get(snapshot.get_absolute_url()).content.decode()
+    assert (
+        api.get(reverse("api:snapshot-detail", args=[snapshot.code])).json()["status"] == "failed"
+    )
