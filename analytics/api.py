@@ -154,7 +154,7 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise ValidationError({"detail": ["Send a JSON object."]})
         snapshot, form, filters = freeze_from(request.user, request.data)
         if snapshot is None:
-            raise ValidationError({**form.errors.get_json_data(), **filters.errors})
+            raise ValidationError({**form.errors, **filters.errors})
         response = accepted(snapshot.job)
         response.data["snapshot"] = reverse("api:snapshot-detail", args=[snapshot.code])
         return response

@@ -41,7 +41,7 @@ def freeze_from(user, data) -> tuple[Snapshot | None, SnapshotForm, CohortFilter
     one path. Errors are left on the forms (nothing is started)."""
     form = SnapshotForm(data)
     filters = CohortFilterSet(data, user=user)
-    if not (form.is_valid() & filters.is_valid()):
+    if not (form.is_valid() & filters.is_valid()):  # both checked: every error is shown
         return None, form, filters
     try:
         snapshot = snapshots.start_freeze(
