@@ -5,7 +5,7 @@ the derived tables `registry.derived` maintains (one query per table), never thr
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from django.db.models import QuerySet
@@ -17,6 +17,7 @@ from registry.selectors import not_recorded_counts
 
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS, PROGRESSION_COLUMNS
 from .filters import CohortFilter, CohortFilterSet
+from .quality import cohort_quality
 
 # Read live from the patient row (a join, no derivation): an edit or a move shows at once.
 # The MBC diagnosis date comes last: the year and the age follow it in PATIENT_COLUMNS.
@@ -28,6 +29,19 @@ LIVE_COLUMNS = {
     "presentation": "presentation",
     "mbc_diagnosis_date": "mbc_diagnosis_date",
 }
+# The patient columns derived from the records (the rest are the live ones, year and age).
+DERIVED_PATIENT_COLUMNS = [c for c in PATIENT_COLUMNS if c in PATIENT_FIELDS]
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """What a snapshot fixed at its freeze, where a live cohort asks the database."""
+
+    snapshot: dict  # id, name, frozen_at, data_cutoff, data_version, centres
+    frozen_at: datetime
+    data_cutoff: date
+    not_recorded: dict
+    quality: dict
 
 
 @dataclass(frozen=True)
@@ -41,21 +55,38 @@ class Cohort:
     progressions: pd.DataFrame
     selection: dict = field(default_factory=dict)
     source: QuerySet[Patient] | None = field(default=None, compare=False, repr=False)
+    frozen: Frozen | None = field(default=None, compare=False)
 
     @property
     def patient_ids(self):
-        """The selected patients' ids as a subquery, for the reports' quality counts (none
-        for a cohort built from frames alone)."""
-        return [] if self.source is None else self.source.values("pk")
+        """The selected patients' ids as a subquery, for the in-doubt counts of the selection
+        steps. A snapshot's are its patients by registry ID: its reports are computed and
+        stored at the freeze, so they state the doubt as it stood then, beside its frozen
+        quality counts (docs/decisions/0020-analysis-snapshots.md)."""
+        if self.source is not None:
+            return self.source.values("pk")
+        registry_ids = self.patients["registry_id"].tolist()
+        return Patient.objects.filter(registry_id__in=registry_ids).values("pk")
 
     @property
     def not_recorded(self) -> dict:
         """Records whose chart was silent, per field: asked only by reports (a query per table)."""
+        if self.frozen is not None:
+            return self.frozen.not_recorded
         return {} if self.source is None else not_recorded_counts(self.source)
 
     @property
+    def quality(self) -> dict:
+        """Open findings, open queries and reviews of the cohort's patients (one query)."""
+        if self.frozen is not None:
+            return self.frozen.quality
+        return cohort_quality(self.patient_ids)
+
+    @property
     def data_cutoff(self) -> date | None:
-        """The latest date in the data: what the report can know about."""
+        """A snapshot's cut-off; else the latest date in the data: what the report can know."""
+        if self.frozen is not None:
+            return self.frozen.data_cutoff
         columns = ["last_contact_date", "death_date", "mbc_diagnosis_date"]
         present = [self.patients[c].dropna() for c in columns if c in self.patients]
         latest = [s.max() for s in present if not s.empty]
@@ -72,20 +103,23 @@ def _sorted_rows(queryset: QuerySet, lookups: list[str], key_columns: int) -> li
     return sorted(queryset.values_list(*lookups), key=lambda row: row[:key_columns])
 
 
+PATIENT_ROW_LOOKUPS = [*LIVE_COLUMNS.values(), "birth_date"]
+
+
+def patient_row_head(row: tuple) -> tuple:
+    """The live columns, the MBC year and the age of a row of PATIENT_ROW_LOOKUPS values
+    (the birth date itself is left out of every dataset)."""
+    live = len(LIVE_COLUMNS)
+    diagnosis = row[live - 1]
+    return (*row[:live], diagnosis.year, age_in_completed_years(row[live], diagnosis))
+
+
 def _patient_rows(patients: QuerySet[Patient]) -> list[tuple]:
     """One tuple per patient in PATIENT_COLUMNS order: the live patient row and its summary."""
-    derived = [f"summary__{PATIENT_FIELDS[c]}" for c in PATIENT_COLUMNS if c in PATIENT_FIELDS]
-    rows = _sorted_rows(patients, [*LIVE_COLUMNS.values(), "birth_date", *derived], 1)
-    live = len(LIVE_COLUMNS)
-    return [
-        (
-            *row[:live],
-            row[live - 1].year,
-            age_in_completed_years(row[live], row[live - 1]),
-            *row[live + 1 :],
-        )
-        for row in rows
-    ]
+    derived = [f"summary__{PATIENT_FIELDS[c]}" for c in DERIVED_PATIENT_COLUMNS]
+    rows = _sorted_rows(patients, [*PATIENT_ROW_LOOKUPS, *derived], 1)
+    head = len(PATIENT_ROW_LOOKUPS)
+    return [(*patient_row_head(row[:head]), *row[head:]) for row in rows]
 
 
 def build_cohort(visible: QuerySet[Patient], filters: CohortFilter) -> Cohort:

@@ -111,7 +111,10 @@ PROGRESSION_COLUMNS = {
     "pd_assessment": "A PD response assessment is dated that day",
 }
 
-# Every analysis dataset by name, in the order downloads, packages and snapshots give them.
+# Every analysis dataset by name: the frames of `analytics.cohorts.Cohort`, the downloads,
+# the reproducible package and what a snapshot freezes. A dataset other than "patients" has
+# its rows in the field of the same name of `registry.domain.analysis.DerivedFacts`, its
+# first two columns being registry_id and centre.
 DATASETS = {
     "patients": PATIENT_COLUMNS,
     "episodes": EPISODE_COLUMNS,

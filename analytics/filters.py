@@ -40,6 +40,18 @@ class CohortFilter:
         values["centres"] = list(self.centres)
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
+    @classmethod
+    def from_dict(cls, values: dict) -> "CohortFilter":
+        """The filters `as_dict` wrote (a snapshot keeps them so)."""
+        return cls(
+            centres=tuple(values["centres"]),
+            mbc_from=date.fromisoformat(values["mbc_from"]) if values["mbc_from"] else None,
+            mbc_to=date.fromisoformat(values["mbc_to"]) if values["mbc_to"] else None,
+            presentation=values["presentation"],
+            subtype=values["subtype"],
+            review=values["review"],
+        )
+
 
 class CohortFilterForm(forms.Form):
     """The filter set's form: the period check and the report's centre-comparison switch."""

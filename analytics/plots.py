@@ -8,6 +8,7 @@ canvas: no pyplot state in a web process.
 import io
 from datetime import date
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -64,7 +65,9 @@ def _mark_median(ax, estimate: dict, colour: str) -> None:
     )
 
 
-def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
+def figure(
+    plot: Plot, overall: dict, *, data_cutoff: date | None, snapshot: dict | None = None
+) -> Figure:
     curves = [c for c in plot.curves(overall) if c.estimate.get("n")]
     end = _axis_end(curves)
     ticks = sorted(
@@ -147,9 +150,12 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
             )
     table_ax.set_title("Number at risk (cumulative events)", loc="left", fontsize=9.5)
     cutoff = data_cutoff.strftime("%d/%m/%Y") if data_cutoff else "–"
+    source = (
+        f"Snapshot {snapshot['id']}, data cut-off {cutoff}" if snapshot else f"Data up to {cutoff}"
+    )
     fig.supxlabel(
         "Kaplan-Meier estimate with pointwise 95% CI (log(-log) transformed); the curve stops "
-        f"when fewer than {MIN_AT_RISK} patients remain at risk. Data up to {cutoff}.",
+        f"when fewer than {MIN_AT_RISK} patients remain at risk. {source}.",
         fontsize=7.5,
         color="#555",
         x=0.01,
@@ -159,8 +165,17 @@ def figure(plot: Plot, overall: dict, *, data_cutoff: date | None) -> Figure:
 
 
 def render(plot: Plot, report: dict, *, data_cutoff: date | None, fmt: str) -> bytes:
-    fig = figure(plot, report if plot.whole_report else report["overall"], data_cutoff=data_cutoff)
+    """The figure's bytes: the same report gives the same bytes (no date in the SVG, its
+    element ids salted with a constant, none in the PNG), so a snapshot's figures reopen
+    identical."""
+    fig = figure(
+        plot,
+        report if plot.whole_report else report["overall"],
+        data_cutoff=data_cutoff,
+        snapshot=report["meta"].get("snapshot"),
+    )
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+    with matplotlib.rc_context({"svg.hashsalt": "mbc-registry"}):
+        fig.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()

@@ -3,12 +3,59 @@ from django.urls import path
 from . import (
     converters,  # noqa: F401 (registers the path converters)
     endpoint_views,
+    snapshot_views,
     views,
 )
 
 app_name = "analytics"
 
+snapshot_urls = [
+    path("snapshots/", snapshot_views.SnapshotListView.as_view(), name="snapshot-list"),
+    path("snapshots/new/", snapshot_views.SnapshotCreateView.as_view(), name="snapshot-create"),
+    path(
+        "snapshots/<snapshot_id:snapshot>/",
+        snapshot_views.SnapshotDetailView.as_view(),
+        name="snapshot-detail",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/diff/",
+        snapshot_views.SnapshotDiffView.as_view(),
+        name="snapshot-diff",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/diff.<diff_format:fmt>",
+        snapshot_views.SnapshotDiffView.as_view(),
+        name="snapshot-diff-download",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/datasets/<slug:dataset>.<dataset_format:fmt>",
+        snapshot_views.SnapshotDatasetView.as_view(),
+        name="snapshot-dataset",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/<slug:report>/",
+        snapshot_views.SnapshotReportView.as_view(),
+        name="snapshot-report",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/<slug:report>/report.<report_format:fmt>",
+        snapshot_views.SnapshotDownloadView.as_view(),
+        name="snapshot-download",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/<slug:report>/package.zip",
+        snapshot_views.SnapshotPackageView.as_view(),
+        name="snapshot-package",
+    ),
+    path(
+        "snapshots/<snapshot_id:snapshot>/<slug:report>/plots/<slug:plot>.<plot_format:fmt>",
+        snapshot_views.SnapshotPlotView.as_view(),
+        name="snapshot-plot",
+    ),
+]
+
 urlpatterns = [
+    *snapshot_urls,
     path("", views.ReportIndexView.as_view(), name="index"),
     path("endpoints/", endpoint_views.EndpointListView.as_view(), name="endpoint-list"),
     path(

@@ -76,6 +76,13 @@ def editable_centres(user) -> QuerySet[Centre]:
     return Centre.objects.filter(memberships__user=user)
 
 
+def within_visible_centres(user, queryset: QuerySet, centres: str) -> QuerySet:
+    """The objects of `queryset` whose every centre (the many-to-many field `centres`) the
+    user sees: an analysis over several centres is for those who see them all."""
+    hidden = Centre.objects.exclude(pk__in=visible_centres(user).values("pk"))
+    return queryset.exclude(**{f"{centres}__in": hidden})
+
+
 def patients(user, *, for_edit: bool = False) -> QuerySet[Patient]:
     centres = editable_centres(user) if for_edit else visible_centres(user)
     return Patient.objects.filter(centre__in=centres.values("pk"))

@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from analytics import api as analytics_api
 from analytics import converters  # noqa: F401 (registers the path converters)
-from analytics.api import PatientsBehindView, ReportPackageView, ReportView
+from analytics.api import PatientsBehindView, ReportPackageView, ReportView, SnapshotViewSet
 
 from . import api, api_findings, api_jobs, api_quality
 
@@ -14,6 +14,7 @@ router.register("patients", api.PatientViewSet, basename="patient")
 router.register("jobs", api_jobs.JobViewSet, basename="job")
 router.register("queries", api_quality.QueryViewSet, basename="query")
 router.register("findings", api_findings.FindingViewSet, basename="finding")
+router.register("snapshots", SnapshotViewSet, basename="snapshot")
 for slug, viewset in api.RECORD_VIEWSETS.items():
     router.register(f"records/{slug}", viewset, basename=f"record-{slug}")
 

@@ -11,10 +11,12 @@ silently (docs/decisions/0014-derived-analysis-tables.md).
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 
-from .domain.analysis import derived_facts
+from .domain.analysis import DerivedFacts, derived_facts
+from .domain.cutoff import course_at_cutoff
 from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary, ProgressionSummary
 from .selectors import patient_data
 
@@ -85,6 +87,16 @@ def derive(patients) -> DerivedRows:
         rows.lines[pk] = facts.lines
         rows.progressions[pk] = facts.progressions
     return rows
+
+
+def derive_at_cutoff(patients, cutoff: date) -> dict[int, DerivedFacts | None]:
+    """A fresh derivation of the patients of a queryset as they stood at a data cut-off
+    (`domain.cutoff`); None for a patient diagnosed after it. One query per record table."""
+    derived = {}
+    for pk, item in patient_data(patients).items():
+        at_cutoff = course_at_cutoff(item.course, item.receptors, cutoff)
+        derived[pk] = None if at_cutoff is None else derived_facts(*at_cutoff)
+    return derived
 
 
 def _write(patients, rows: DerivedRows) -> None:

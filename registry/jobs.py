@@ -368,3 +368,22 @@ def _run_rules(job: Job, reporter: ProgressReporter) -> None:
 
 
 RUNNERS = {Job.Kind.IMPORT: _run_import, Job.Kind.EXPORT: _run_export, Job.Kind.RULES: _run_rules}
+
+
+# --- jobs of other apps -----------------------------------------------------------------
+# `registry` never imports `analytics`: an app with a job of its own registers its runner
+# (from its AppConfig.ready) and starts and ends its jobs through these.
+
+
+def register_runner(kind: str, runner) -> None:
+    RUNNERS[kind] = runner
+
+
+def start(job: Job) -> Job:
+    """Save a new job and queue it once committed."""
+    return _start(job)
+
+
+def finish(job: Job, reporter: ProgressReporter, *, state: str, **outcome) -> None:
+    """A runner's end of its job, in its own transaction (see `_finish`)."""
+    _finish(job, reporter, state=state, **outcome)

@@ -55,6 +55,8 @@ MISSING_UUID = "00000000-0000-4000-8000-000000000000"
 # does not exist.
 CENTRE_IN_CELL = re.compile(r"by_centre\.[^./]+\.")
 MISSING_CENTRE_CELL = "by_centre.ZZ-MISSING."
+MISSING_SNAPSHOT = "SNAP-1999-9999"
+SNAPSHOT_ID = re.compile(r"SNAP-[0-9]{4}-[0-9]{4,}")
 CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 WALKERS = ("data_manager", "auditor", "analyst")
 
@@ -227,6 +229,8 @@ def _missing_twin(kwargs: dict) -> dict:
             return MISSING_REGISTRY_ID
         if key == "cell":
             return CENTRE_IN_CELL.sub(MISSING_CENTRE_CELL, value)
+        if key == "snapshot":
+            return MISSING_SNAPSHOT
         if isinstance(value, uuid.UUID):
             return MISSING_UUID
         return MISSING_PK if key == "pk" else value
@@ -243,7 +247,7 @@ def test_every_page_answers_for_another_centres_objects_as_for_missing_ones(
         (reverse(name, kwargs=kwargs), reverse(name, kwargs=_missing_twin(kwargs)))
         for name in sorted(PAGE_RULES)
         for kwargs in page_examples(name, case_b)
-        if {"registry_id", "pk", "cell"} & set(kwargs)
+        if {"registry_id", "pk", "cell", "snapshot"} & set(kwargs)
     ]
     before = snapshot(foreign)
     responses = {}
@@ -260,7 +264,9 @@ def _names_an_object(name: str) -> bool:
     api = get_resolver().namespace_dict["api"][1]
     possibilities = api.reverse_dict.getlist(name.removeprefix("api:"))
     return all(
-        {"registry_id", "pk", "cell"} & set(params) for p in possibilities for _, params in p[0]
+        {"registry_id", "pk", "cell", "snapshot"} & set(params)
+        for p in possibilities
+        for _, params in p[0]
     )
 
 
@@ -268,6 +274,7 @@ def _api_missing(name: str, real: str, case_b) -> str:
     """The same route naming an object that does not exist (registry ID, number or UUID)."""
     missing = real.replace(case_b.patient.registry_id, MISSING_REGISTRY_ID)
     missing = CENTRE_IN_CELL.sub(MISSING_CENTRE_CELL, missing)
+    missing = SNAPSHOT_ID.sub(MISSING_SNAPSHOT, missing)
     missing = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27}/", f"/{MISSING_UUID}/", missing)
     return re.sub(r"/\d+/", f"/{MISSING_PK}/", missing)
 

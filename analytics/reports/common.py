@@ -12,7 +12,6 @@ from django.utils import timezone
 from analytics import survival
 from analytics.cohorts import Cohort
 from analytics.proportions import Proportion
-from analytics.quality import cohort_quality
 
 METHODS = {
     "time_unit": "months = days / 30.4375",
@@ -166,14 +165,19 @@ def kaplan_meier(
 
 
 def meta(report: str, cohort: Cohort, **extra) -> dict:
+    """What the report was computed from. A snapshot's report states the snapshot first and
+    is dated at its freeze, so reopening it gives the same bytes."""
+    frozen = cohort.frozen
+    generated_at = frozen.frozen_at if frozen else timezone.now()
     return {
+        **({"snapshot": frozen.snapshot} if frozen else {}),
         "report": report,
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "generated_at": generated_at.isoformat(timespec="seconds"),
         "data_cutoff": clean(cohort.data_cutoff),
         "filters": cohort.filters.as_dict(),
         "selection": cohort.selection,
         "not_recorded": cohort.not_recorded,
-        "quality": cohort_quality(cohort.patient_ids),
+        "quality": cohort.quality,
         "methods": METHODS,
         **extra,
     }

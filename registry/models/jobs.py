@@ -18,6 +18,7 @@ class Job(models.Model):
         IMPORT = "import", "Case import"
         EXPORT = "export", "Case export"
         RULES = "rules", "Data-quality rule run"
+        SNAPSHOT = "snapshot", "Analysis snapshot"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -76,6 +77,8 @@ class Job(models.Model):
             return f"{verb} {self.input_name}"
         if self.kind == self.Kind.RULES:
             return "Data-quality rule run"
+        if self.kind == self.Kind.SNAPSHOT:
+            return f"Freezing of the analysis snapshot {self.parameters.get('snapshot', '')}"
         return f"Case export ({self.parameters.get('output', 'json').upper()})"
 
     @property

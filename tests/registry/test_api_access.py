@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from registry.record_types import RECORD_TYPES
 from tests.analytics.test_endpoint_pages import endpoint_of
+from tests.analytics.test_snapshots import snapshot_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -21,6 +22,8 @@ QUERY_STEP = "query-step"  # answer, close, reopen: POST only
 CASE_STEP = "case-step"  # review, lock, unlock of a case: POST only, rules in test below
 DRILL = "drill"  # the patients behind a count of a centre: analysts and auditors of that centre
 AD_HOC = "ad-hoc"  # an endpoint analysis defined in the query: 400 without one, for readers
+SNAPSHOT = "snapshot"  # analysts and auditors who see every centre of it; data managers never
+SNAPSHOT_QUERY = "snapshot-query"  # the same, and without its ?to=... a 400 (the diff)
 
 EXPECTED = {
     "api:schema": OPEN,
@@ -57,6 +60,10 @@ EXPECTED = {
     "api:finding-confirm": QUERY_STEP,
     "api:finding-to-query": QUERY_STEP,
     "api:completeness": OPEN,
+    "api:snapshot-list": REPORT,
+    "api:snapshot-detail": SNAPSHOT,
+    "api:snapshot-report": SNAPSHOT,
+    "api:snapshot-diff": SNAPSHOT_QUERY,
     **{f"api:record-{slug}-list": OPEN for slug in RECORD_TYPES},
     **{f"api:record-{slug}-detail": READ for slug in RECORD_TYPES},
 }
@@ -83,6 +90,10 @@ def url(name: str, case) -> str:
         return reverse(name, args=[query_of(case).pk])
     if name.startswith("api:finding-") and name != "api:finding-list":
         return reverse(name, args=[finding_of(case).pk])
+    if name in ("api:snapshot-detail", "api:snapshot-diff"):
+        return reverse(name, args=[snapshot_of(case).code])
+    if name == "api:snapshot-report":
+        return reverse(name, args=[snapshot_of(case).code, "opd"])
     if name.endswith("-detail"):
         slug = name.removeprefix("api:record-").removesuffix("-detail")
         return reverse(name, args=[case.records[slug].pk])
@@ -112,6 +123,12 @@ def expected_status(kind: str, rule: str, own: bool) -> int:
         return 400 if kind != "data_manager" else 403
     if rule == JOB:  # the example job is a colleague's of the case's centre
         return 404
+    if rule in (SNAPSHOT, SNAPSHOT_QUERY):  # the example covers the case's centre alone
+        if kind == "data_manager":
+            return 403
+        if not (own or kind == "auditor"):
+            return 404
+        return 400 if rule == SNAPSHOT_QUERY else 200
     if rule in (QUERIES, QUERY, QUERY_STEP) and kind == "analyst":
         return 403
     if rule == QUERIES:

@@ -10,6 +10,7 @@ from django.urls import get_resolver, reverse
 from analytics.endpoint_views import FILES as ENDPOINT_FILES
 from registry.record_types import RECORD_TYPES
 from tests.analytics.test_endpoint_pages import endpoint_of
+from tests.analytics.test_snapshots import snapshot_of
 from tests.registry.test_findings import finding_of
 from tests.registry.test_job_access import job_of
 from tests.registry.test_quality import query_of
@@ -32,6 +33,8 @@ DRILL = "drill"  # the patients behind a count of a centre: analysts and auditor
 # A file of an ad hoc endpoint analysis, whose definition is in the query: without one it
 # is a 400 saying what is missing (to analysts and auditors), 403 for others.
 AD_HOC = "ad-hoc"
+SNAPSHOT = "snapshot"  # analysts and auditors who see every centre of it; data managers never
+SNAPSHOT_QUERY = "snapshot-query"  # the same, and without its ?to=... a 400 (a diff file)
 
 EXPECTED = {
     "home": LIST,
@@ -85,6 +88,16 @@ EXPECTED = {
     "analytics:endpoint-analysis-file": AD_HOC,
     "analytics:endpoint-saved": REPORT,
     "analytics:endpoint-saved-file": REPORT,
+    "analytics:snapshot-list": REPORT,
+    "analytics:snapshot-create": REPORT,
+    "analytics:snapshot-detail": SNAPSHOT,
+    "analytics:snapshot-report": SNAPSHOT,
+    "analytics:snapshot-download": SNAPSHOT,
+    "analytics:snapshot-plot": SNAPSHOT,
+    "analytics:snapshot-dataset": SNAPSHOT,
+    "analytics:snapshot-diff": SNAPSHOT,
+    "analytics:snapshot-diff-download": SNAPSHOT_QUERY,
+    "analytics:snapshot-package": SNAPSHOT,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -135,6 +148,9 @@ def examples(name: str, case) -> list[dict]:
         return [{"slug": endpoint_of(case).slug}]
     if name == "analytics:endpoint-saved-file":
         return [{"slug": endpoint_of(case).slug, "filename": f} for f in ENDPOINT_FILES]
+    if name.startswith("analytics:snapshot-") and name not in SNAPSHOT_FREE:
+        code = snapshot_of(case).code
+        return [{"snapshot": code, **kwargs} for kwargs in SNAPSHOT_EXAMPLES.get(name, [{}])]
     return ANALYTICS_EXAMPLES.get(name, [{}])
 
 
@@ -147,6 +163,26 @@ def centre_cells(case) -> list[tuple[str, str]]:
         ("cr", f"{centre}.duration_of_cr_from_first_cr.n"),
         ("opd", f"{centre}.selection[de novo].remaining"),
     ]
+
+
+SNAPSHOT_FREE = {"analytics:snapshot-list", "analytics:snapshot-create"}
+SNAPSHOT_EXAMPLES = {
+    "analytics:snapshot-report": [{"report": r} for r in ("characteristics", "cr", "opd")],
+    "analytics:snapshot-download": [
+        {"report": r, "fmt": f} for r in ("characteristics", "cr", "opd") for f in ("json", "xlsx")
+    ],
+    "analytics:snapshot-plot": [
+        {"report": "cr", "plot": "duration-of-cr", "fmt": "png"},
+        {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
+    ],
+    "analytics:snapshot-dataset": [
+        {"dataset": d, "fmt": f}
+        for d in ("patients", "episodes", "lines", "progressions")
+        for f in ("csv", "xlsx")
+    ],
+    "analytics:snapshot-diff-download": [{"fmt": "csv"}, {"fmt": "json"}],
+    "analytics:snapshot-package": [{"report": r} for r in ("characteristics", "cr", "opd")],
+}
 
 
 ANALYTICS_EXAMPLES = {
@@ -184,6 +220,12 @@ def expected_status(kind: str, rule: str, *, own_centre: bool) -> int:
         return 200 if own_centre or kind == "auditor" else 404
     if rule == AD_HOC:
         return 400 if kind in ("auditor", "analyst") else 403
+    if rule in (SNAPSHOT, SNAPSHOT_QUERY):  # the example covers the case's centre alone
+        if kind == "data_manager":
+            return 403
+        if not (own_centre or kind == "auditor"):
+            return 404
+        return 400 if rule == SNAPSHOT_QUERY else 200
     if rule == UNLOCK:
         return 403
     if rule == QUALITY:
