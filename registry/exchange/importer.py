@@ -26,6 +26,7 @@ from registry import access, services
 from registry.domain.bounds import PatientBounds
 from registry.domain.identifiers import canonical_record_number
 from registry.models import BoardMeeting, Patient
+from registry.models.checks import check_errors
 from registry.models.patients import REGISTRY_ID_PATTERN
 from registry.models.trace import current_api_token
 from registry.models.vocabularies import VitalStatus
@@ -203,7 +204,8 @@ class _Record:
     instance: Model
     stored: bool
     changed: bool
-    excluded: set[str]
+    excluded: set[str]  # from the model's field checks: read by a shortcut, or not at all
+    unread: set[str]  # not given or not readable: their constraints wait for them
     errors: dict[str, list[str]]
 
 
@@ -415,8 +417,8 @@ class _BulkImport:
         for name, value in cleaned.items():
             setattr(instance, name, value)
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
-        excluded = cleaner.exclusions(cleaned, errors) | checked
-        return _Record(where, instance, stored, bool(changed), excluded, errors)
+        unread = cleaner.exclusions(cleaned, errors)
+        return _Record(where, instance, stored, bool(changed), unread | checked, unread, errors)
 
     def records(self, value, key: str, where: str, located: Located):
         """(location, record) pairs of a list of objects; anything else is reported."""
@@ -560,13 +562,17 @@ class _BulkImport:
         """The model's rules, as a form and the service would run them, for what changed."""
         if record.changed:
             record.instance.patient_bounds = bounds
-            try:
+            failed = set()
+            try:  # the unique constraints are the importer's own set-wise checks
                 record.instance.full_clean(
                     exclude=record.excluded, validate_unique=False, validate_constraints=False
                 )
             except ValidationError as error:
                 for name, message in _messages(error):
                     record.errors.setdefault(name, []).append(message)
+                    failed.add(name)
+            for name, messages in check_errors(record.instance, record.unread | failed).items():
+                record.errors.setdefault(name, []).extend(messages)
         for name, messages in record.errors.items():
             for message in dict.fromkeys(messages):
                 self.error(record.where, name, message)
