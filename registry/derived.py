@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from . import bulk
 from .domain.analysis import derived_facts
 from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary
 from .selectors import patient_data
@@ -74,7 +75,8 @@ def derive(patients) -> DerivedRows:
 
 
 def _write(patients, rows: DerivedRows) -> None:
-    """Replace the stored rows of `patients` (a queryset) by `rows`: 2 deletes, 3 inserts.
+    """Replace the stored rows of `patients` (a queryset) by `rows`: 2 deletes, 3 inserts
+    (the two row tables with COPY on PostgreSQL, `bulk.insert`).
 
     The patient rows are upserted, so the warning count the rules keep in them survives."""
     ids = patients.values("pk")
@@ -86,13 +88,17 @@ def _write(patients, rows: DerivedRows) -> None:
         unique_fields=["patient"],
         update_fields=[*PATIENT_FIELDS.values(), "refreshed_at"],
     )
-    CrEpisodeSummary.objects.bulk_create(
-        CrEpisodeSummary(patient_id=pk, **row)
-        for pk, episodes in rows.episodes.items()
-        for row in episodes
+    bulk.insert(
+        CrEpisodeSummary,
+        [
+            CrEpisodeSummary(patient_id=pk, **row)
+            for pk, episodes in rows.episodes.items()
+            for row in episodes
+        ],
     )
-    LineSummary.objects.bulk_create(
-        LineSummary(patient_id=pk, **row) for pk, lines in rows.lines.items() for row in lines
+    bulk.insert(
+        LineSummary,
+        [LineSummary(patient_id=pk, **row) for pk, lines in rows.lines.items() for row in lines],
     )
 
 

@@ -20,9 +20,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.forms import modelform_factory
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from registry import access, services
+from registry.bulk import create_with_history
 from registry.domain.bounds import PatientBounds
 from registry.domain.identifiers import canonical_record_number
 from registry.models import BoardMeeting, Patient
@@ -412,10 +413,10 @@ class _BulkImport:
             before = {name: getattr(existing, name) for name in cleaned}
             for name, value in fixed.items():  # the same rows, as objects the rules read
                 setattr(instance, name, value)
+            for name, value in cleaned.items():
+                setattr(instance, name, value)
         else:
-            instance, stored, before = cleaner.model(**fixed), False, None
-        for name, value in cleaned.items():
-            setattr(instance, name, value)
+            instance, stored, before = cleaner.model(**{**fixed, **cleaned}), False, None
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
         unread = cleaner.exclusions(cleaned, errors)
         return _Record(where, instance, stored, bool(changed), unread | checked, unread, errors)
@@ -603,10 +604,11 @@ class _BulkImport:
             "default_change_reason": self.reason,
             "custom_historical_attrs": {"history_api_token": token} if token else None,
         }
+        created = {"user": self.user, "reason": self.reason, "api_token": token}
         touched = {}
         for section in [PATIENTS, *SECTIONS, RESPONSES, DISCUSSIONS]:
             if section is DISCUSSIONS and self.new_meetings:
-                bulk_create_with_history(list(self.new_meetings.values()), BoardMeeting, **history)
+                create_with_history(list(self.new_meetings.values()), BoardMeeting, **created)
             label = self.cleaners[section.key].label
             new, changed, unchanged = [], [], 0
             for case in self.cases:
@@ -620,7 +622,7 @@ class _BulkImport:
                     (changed if record.stored else new).append(record.instance)
                     touched[id(case)] = case.patient.instance
             if new:
-                bulk_create_with_history(new, section.model, **history)
+                create_with_history(new, section.model, **created)
                 self.result.created[label] += len(new)
             if changed:
                 for instance in changed:

@@ -11,7 +11,8 @@ Decision record 0018.
 """
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -39,9 +40,13 @@ class FieldCheck(models.CheckConstraint):
         )
         self.field = field
         self.reads = referenced_fields(condition)  # refuses a lookup `holds` cannot read
+        self._holds = evaluator(condition)
 
     def holds_for(self, instance: models.Model) -> bool | None:
-        return holds(self.condition, _values(instance, self.reads))
+        values = instance.__dict__
+        if not self.reads <= values.keys():  # a field deferred by .only(): read it
+            values = {name: getattr(instance, name) for name in self.reads}
+        return self._holds(values)
 
     def validate(self, model, instance, exclude=None, using=None):
         """As Django's, without the query: a field that could not be read (`exclude`)
@@ -75,16 +80,16 @@ class FieldCheck(models.CheckConstraint):
 
 def check_errors(instance: models.Model, exclude: Iterable[str] = ()) -> dict[str, list[str]]:
     """The messages of the instance's field checks it breaks, by field (no query)."""
-    exclude = set(exclude)
     errors: dict[str, list[str]] = {}
     for check in field_checks(type(instance)):
-        if not check.reads & exclude and check.holds_for(instance) is False:
+        if check.reads.isdisjoint(exclude) and check.holds_for(instance) is False:
             errors.setdefault(check.field, []).append(check.violation_error_message)
     return errors
 
 
-def field_checks(model: type[models.Model]) -> list[FieldCheck]:
-    return [c for c in model._meta.constraints if isinstance(c, FieldCheck)]
+@cache
+def field_checks(model: type[models.Model]) -> tuple[FieldCheck, ...]:
+    return tuple(c for c in model._meta.constraints if isinstance(c, FieldCheck))
 
 
 # --- the in-memory evaluation of a condition ---------------------------------------------
@@ -110,42 +115,63 @@ def referenced_fields(condition: Q) -> frozenset[str]:
     return frozenset(names)
 
 
-def _values(instance: models.Model, names: Iterable[str]) -> dict:
-    meta = instance._meta
-    return {name: getattr(instance, meta.get_field(name).attname) for name in names}
-
-
 def holds(condition: Q, values: Mapping[str, object]) -> bool | None:
     """The condition's truth for these field values in SQL's three-valued logic: None
     (unknown) when it turns on an empty value, as the database would judge it."""
-    results = [
-        holds(child, values) if isinstance(child, Q) else _lookup(*child, values)
+    return evaluator(condition)(values)
+
+
+Evaluator = Callable[[Mapping[str, object]], bool | None]
+
+
+def evaluator(condition: Q) -> Evaluator:
+    """`holds` for one condition, prepared once (a model's checks run for every record
+    of an import): a function of the field values by attribute name (a model's
+    `__dict__`: the fields the condition reads are plain columns, no relations)."""
+    children = [
+        evaluator(child) if isinstance(child, Q) else _lookup(*child)
         for child in condition.children
     ]
     if condition.connector == Q.AND:
-        result = False if False in results else None if None in results else True
+        decisive, other = False, True
     elif condition.connector == Q.OR:
-        result = True if True in results else None if None in results else False
+        decisive, other = True, False
     else:
         raise ValueError(f"A field check cannot evaluate {condition.connector}.")
-    if condition.negated and result is not None:
-        return not result
-    return result
+    negated = condition.negated
+
+    def node(values):
+        result = other
+        for child in children:
+            verdict = child(values)
+            if verdict is decisive:
+                result = decisive
+                break
+            if verdict is None:
+                result = None
+        if negated and result is not None:
+            return not result
+        return result
+
+    return node
 
 
-def _lookup(lookup: str, expected, values: Mapping[str, object]) -> bool | None:
+def _lookup(lookup: str, expected) -> Evaluator:
     name, _, kind = lookup.partition(LOOKUP_SEP)
-    value = values[name]
-    if isinstance(expected, F):
-        expected = values[expected.name]
+    kind = kind or "exact"
+    other = expected.name if isinstance(expected, F) else None
     if kind == "isnull":
-        return (value is None) == bool(expected)
-    if kind == "exact" or not kind:
-        if expected is None:  # Q(field=None) is IS NULL
-            return value is None
-        kind = "exact"
-    if value is None or expected is None:
-        return None
-    if kind == "in":
-        return value in expected
-    return COMPARISONS[kind](value, expected)
+        return lambda values: (values[name] is None) == bool(expected)
+    if kind == "exact" and expected is None:  # Q(field=None) is IS NULL
+        return lambda values: values[name] is None
+
+    def test(values):
+        value = values[name]
+        bound = values[other] if other else expected
+        if value is None or bound is None:
+            return None
+        if kind == "in":
+            return value in bound
+        return COMPARISONS[kind](value, bound)
+
+    return test
