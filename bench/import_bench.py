@@ -9,22 +9,18 @@ file of N new cases from it (the demo's cases again and again, registry IDs and 
 numbers shifted). It then checks the file (dry run) and imports it, each in its own
 process, and prints the wall and CPU seconds of the import itself (the file already
 read), patients/s, records/s and SQL statements per case. The scratch database is
-dropped afterwards. `run(...)` returns the same figures as a dict, for other runners.
+dropped afterwards. `run(...)` returns the same figures as a dict; `measure_file(url,
+path)` measures a given file on a given database (bench/run.py's import figures).
 """
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
 
-import psycopg
+from scratch import load, manage, scratch_database
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 SECTIONS = (
     "receptor_assessments",
     "metastatic_sites",
@@ -61,18 +57,6 @@ print("RESULT " + json.dumps({{
 """
 
 
-def manage(url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
 def new_cases(document: dict, count: int) -> dict:
     """`count` new cases: the exported ones over and over, under new IDs and numbers."""
     base = document["cases"]
@@ -96,59 +80,60 @@ def records_in(cases: list[dict]) -> int:
     return count
 
 
-def scratch_database(server: str, sqlite: bool, directory: Path):
-    if sqlite:
-        return f"sqlite:///{directory / 'bench.sqlite3'}", lambda: None
-    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-
-    def drop():
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-    return f"{server}/{name}", drop
-
-
 def measure(url: str, path: Path, *, dry_run: bool) -> dict:
     code = MEASURE.format(path=str(path), dry_run=dry_run)
-    output = manage(url, "shell", "-v", "0", "-c", code)
+    output = manage(url, "shell", "-v", "0", "-c", code).stdout
     return json.loads(output.split("RESULT ", 1)[1])
 
 
-def run(cases: int = 1000, seed_patients: int = 300, sqlite: bool = False, server=None) -> dict:
+def measure_file(url: str, path: Path) -> dict:
+    """Check (dry run), then import, the case file `path` into the database `url`, each in
+    its own process: the figures of each, the file already read."""
+    cases = json.loads(path.read_text())["cases"]
+    records = records_in(cases)
+    figures = {"cases": len(cases), "records": records, "load": load()}
+    for label, dry_run in (("dry_run", True), ("import", False)):
+        result = measure(url, path, dry_run=dry_run)
+        figures[label] = {
+            **result,
+            "patients_per_s": len(cases) / result["wall"],
+            "records_per_s": records / result["wall"],
+            "patients_per_cpu_s": len(cases) / result["cpu"],
+            "statements_per_case": result["statements"] / len(cases),
+        }
+    return figures
+
+
+def run(cases: int = 1000, seed_patients: int = 300, sqlite: bool = False) -> dict:
     """Fill a scratch database, import `cases` new cases (dry run, then real): figures."""
-    server = (server or os.environ.get("BENCH_DATABASE_SERVER") or DEFAULT_SERVER).rstrip("/")
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        scratch_database(f"bench_import_{uuid.uuid4().hex[:8]}", sqlite=sqlite) as url,
+    ):
         directory = Path(tmp)
-        url, drop = scratch_database(server, sqlite, directory)
-        try:
-            manage(url, "migrate", "--no-input")
-            manage(url, "seed_demo", "--patients", str(seed_patients))
-            export = directory / "export.json"
-            manage(url, "export_cases", "--output", str(export))
-            document = new_cases(json.loads(export.read_text()), cases)
-            path = directory / "new.json"
-            path.write_text(json.dumps(document))
-            records = records_in(document["cases"])
-            figures = {
-                "database": "sqlite" if sqlite else "postgresql",
-                "cases": cases,
-                "records": records,
-                "load": os.getloadavg(),
-            }
-            for label, dry_run in (("dry_run", True), ("import", False)):
-                result = measure(url, path, dry_run=dry_run)
-                figures[label] = {
-                    **result,
-                    "patients_per_s": cases / result["wall"],
-                    "records_per_s": records / result["wall"],
-                    "patients_per_cpu_s": cases / result["cpu"],
-                    "statements_per_case": result["statements"] / cases,
-                }
-            return figures
-        finally:
-            drop()
+        manage(url, "migrate", "--no-input")
+        manage(url, "seed_demo", "--patients", str(seed_patients))
+        export = directory / "export.json"
+        manage(url, "export_cases", "--output", str(export))
+        path = directory / "new.json"
+        path.write_text(json.dumps(new_cases(json.loads(export.read_text()), cases)))
+        return {"database": "sqlite" if sqlite else "postgresql", **measure_file(url, path)}
+
+
+def report(figures: dict) -> list[str]:
+    """The figures as printed lines."""
+    lines = []
+    for label in ("dry_run", "import"):
+        f = figures[label]
+        lines.append(
+            f"{label:8} {figures['cases']:,} cases, {figures['records']:,} records: "
+            f"{f['wall']:7.2f} s wall {f['cpu']:7.2f} s CPU  "
+            f"{f['patients_per_s']:8.0f} patients/s {f['records_per_s']:9.0f} records/s  "
+            f"{f['patients_per_cpu_s']:8.0f} patients/CPU-s  "
+            f"{1000 / f['patients_per_cpu_s']:6.2f} CPU-s per 1,000 patients  "
+            f"{f['statements_per_case']:.3f} statements/case"
+        )
+    return lines
 
 
 def main() -> None:
@@ -158,19 +143,8 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     options = parser.parse_args()
     figures = run(options.cases, options.seed_patients, options.sqlite)
-    load = ", ".join(f"{x:.2f}" for x in figures["load"])
-    print(
-        f"{figures['cases']} new cases, {figures['records']} records, "
-        f"{figures['database']}, load average {load}"
-    )
-    for label in ("dry_run", "import"):
-        f = figures[label]
-        print(
-            f"{label:8} {f['wall']:7.2f} s wall {f['cpu']:7.2f} s CPU  "
-            f"{f['patients_per_s']:8.0f} patients/s {f['records_per_s']:9.0f} records/s  "
-            f"{f['patients_per_cpu_s']:8.0f} patients/CPU-s  "
-            f"{f['statements_per_case']:.3f} statements/case"
-        )
+    print(f"{figures['database']}, {figures['load']}")
+    print("\n".join(report(figures)))
 
 
 if __name__ == "__main__":

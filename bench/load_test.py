@@ -14,43 +14,17 @@ update. Exit status 1 if any check fails.
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import requests
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
-
-
-def manage(url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from scratch import gunicorn, manage, production_env, scratch_database
 
 SETUP = """
 from django.contrib.auth import get_user_model
@@ -102,56 +76,17 @@ def main() -> int:
         return run(url, name, options)
 
 
-@contextmanager
-def scratch_database(name: str, *, sqlite: bool):
-    if sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/{name}.sqlite3"
-        return
-    server = os.environ.get("DATABASE_URL", "").rpartition("/")[0]
-    server = server if server.startswith("postgres") else DEFAULT_SERVER
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def run(url: str, name: str, options) -> int:
-    server = None
-    try:
-        manage(url, "migrate", "--no-input")
-        token = manage(url, "shell", "-c", SETUP).strip().splitlines()[-1]
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": f"load-test-only-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, no TLS proxy
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-        }
-        if options.workers:
-            env["WEB_CONCURRENCY"] = str(options.workers)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}/api"
-        headers = {"Authorization": f"Token {token}"}
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/patients/", headers=headers, timeout=5)
-                break
-            except requests.RequestException:  # not listening, or workers still starting
-                time.sleep(0.2)
-
+    manage(url, "migrate", "--no-input")
+    token = manage(url, "shell", "-c", SETUP).stdout.strip().splitlines()[-1]
+    env = {
+        **production_env("load-test"),
+        "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, no TLS proxy
+        **({"WEB_CONCURRENCY": str(options.workers)} if options.workers else {}),
+    }
+    headers = {"Authorization": f"Token {token}"}
+    with gunicorn(url, env=env, ready_path="/api/patients/", headers=headers) as server:
+        base = f"{server}/api"
         stop = time.monotonic() + options.seconds
         lock = threading.Lock()
         created: list[str] = []
@@ -231,7 +166,9 @@ def run(url: str, name: str, options) -> int:
         ack_path = Path(tempfile.gettempdir()) / f"{name}-ack.json"
         ack_path.write_text(json.dumps({"created": created, "updated": updated}))
         result = json.loads(
-            manage(url, "shell", "-c", CHECK.format(path=str(ack_path))).strip().splitlines()[-1]
+            manage(url, "shell", "-c", CHECK.format(path=str(ack_path)))
+            .stdout.strip()
+            .splitlines()[-1]
         )
         writes = len(latencies["write"])
         reads = len(latencies["read"])
@@ -251,10 +188,6 @@ def run(url: str, name: str, options) -> int:
         problems = {k: v for k, v in result.items() if k != "acknowledged" and v}
         print("exactly-once and audit check:", problems or "OK")
         return 1 if problems else 0
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 if __name__ == "__main__":

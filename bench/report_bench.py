@@ -21,13 +21,11 @@ a database: it is for timing reports only, never a registry.
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from scratch import ROOT, load, measured_manage
+
 REPORTS = ("characteristics", "cr", "opd")
 
 
@@ -39,20 +37,9 @@ def _setup() -> None:
     django.setup()
 
 
-def _command(report: str) -> tuple[float, float]:
-    """Wall and CPU seconds of `manage.py report` in a new process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "manage.py", "report", report, "--output", os.devnull],
-        cwd=ROOT,
-        check=True,
-        stderr=subprocess.DEVNULL,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return wall, cpu
+def _command(report: str) -> tuple[float, float, float]:
+    """Wall and CPU seconds and peak MiB of `manage.py report` in a new process."""
+    return measured_manage(os.environ["DATABASE_URL"], "report", report, "--output", os.devnull)
 
 
 def _floor(patients) -> float:
@@ -100,15 +87,12 @@ def run(n_patients: int) -> dict:
     from registry.models import Patient
 
     present = Patient.objects.count()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"{present} patients in the database (asked for {n_patients}); load average {load}")
+    print(f"{present} patients in the database (asked for {n_patients}); {load()}")
     figures: dict = {"patients": present}
-    # The commands first: a child forked from a process holding a cohort would count the
-    # parent's memory in its peak RSS.
     for report in REPORTS:
         ReportResult.objects.all().delete()
         figures[report] = {"fresh": _command(report), "stored": _command(report)}
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    largest = max(max(f["fresh"][2], f["stored"][2]) for f in (figures[r] for r in REPORTS))
     everyone = Patient.objects.all()
     floor = _floor(everyone.active())
     started, cpu = time.perf_counter(), time.process_time()
@@ -132,7 +116,7 @@ def run(n_patients: int) -> dict:
             f"{fresh[1]:.2f} CPU-s; from the stored result {stored[0]:.2f} s wall, "
             f"{stored[1]:.2f} CPU-s"
         )
-    print(f"largest report command's peak RSS {largest} MiB")
+    print(f"largest report command's peak RSS {largest:.0f} MiB")
     return figures
 
 

@@ -20,24 +20,16 @@ import sys
 import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-import psycopg
+from scratch import ROOT, create_database, drop_database
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 SCRATCH = "rules_bench"
 
 
 def scratch_url(sqlite: bool) -> str:
     if sqlite:
-        return f"sqlite:///{tempfile.mkdtemp()}/rules_bench.sqlite3"
-    given = os.environ.get("DATABASE_URL", "")
-    server = given.rsplit("/", 1)[0] if given.startswith("postgres") else DEFAULT_SERVER
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
-        conn.execute(f"CREATE DATABASE {SCRATCH}")
-    return f"{server}/{SCRATCH}"
+        return f"sqlite:///{tempfile.mkdtemp()}/{SCRATCH}.sqlite3"
+    return create_database(SCRATCH)
 
 
 def fill(n: int) -> None:
@@ -176,9 +168,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        server = url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
+        drop_database(SCRATCH)
 
 
 if __name__ == "__main__":

@@ -16,36 +16,41 @@ at the end unless --keep), it prints:
   page, the API patient list (filtered, and a deep page), a report page (its second
   request onwards) and the home page with its counts, served by gunicorn with
   config/gunicorn.py, DEBUG off;
-- import: patients/s and records/s of `manage.py import_cases` (dry run, then real) of a
-  file of --import-patients new cases: exported with `export_cases` from a generated
-  registry numbered from MBC-900001, so its registry IDs and record numbers are new here;
+- import: patients/s, records/s and CPU seconds of the importer (dry run, then real;
+  `bench/import_bench.py`'s measure, each in its own process) of a file of
+  --import-patients new cases: exported with `export_cases` from a generated registry
+  numbered from MBC-900001, so its registry IDs and record numbers are new here;
 - at the end, the ratio of every figure between the two largest sizes.
 
 Nothing is asserted: these are figures to compare (note the machine's load beside them).
 """
 
 import argparse
-import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
+import import_bench
 import requests
-from scratch import ROOT, create_database, drop_database, manage
+from scratch import (
+    ROOT,
+    gunicorn,
+    load,
+    manage,
+    measured_manage,
+    production_env,
+    scratch_database,
+)
 
 REPORTS = ("characteristics", "cr", "opd")
 IMPORT_FIRST_NUMBER = 900_001
-SECRET_KEY = f"bench-only-{uuid.uuid4().hex}{uuid.uuid4().hex}"
 USER = "auditor"  # every centre, identifying data and reports: every page measured
 # Every clinical column of every row, one values_list per table: the floor of a report that
 # derives from the rows (the audit bookkeeping, version and timestamps, no report reads).
@@ -61,16 +66,6 @@ for model in (Patient, *CLINICAL_RECORD_MODELS):
 print(time.perf_counter() - started, rows)
 """
 READ_DEMO_SECRET = "from registry import demo_cohort; print(demo_cohort.DEMO_PASSWORD)"  # noqa: S105
-# Runs a command and reports its own wall time, CPU time and peak RSS (kB on Linux).
-MEASURED_CHILD = """
-import resource, subprocess, sys, time
-started = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-wall = time.perf_counter() - started
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(done.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
-sys.stderr.write(done.stderr.decode()[-2000:])
-"""
 
 
 def main() -> int:
@@ -91,34 +86,14 @@ def main() -> int:
         import_file = None
         if "import" not in skip:
             import_file = prepare_import_file(folder, options.import_patients, options.keep)
-        static_root = folder / "static"
-        manage("sqlite:///unused", "collectstatic", "--no-input", env=static_env(static_root))
+        env = {**production_env("bench"), "DJANGO_STATIC_ROOT": str(folder / "static")}
+        manage("sqlite:///unused", "collectstatic", "--no-input", env=env)
         for size in sizes:
             print(f"\n== {size:,} patients ==", flush=True)
-            name = f"bench_{size}"
-            url = create_database(name)
-            try:
-                results[size] = run_size(url, size, options, skip, import_file, static_root)
-            finally:
-                if not options.keep:
-                    drop_database(name)
+            with scratch_database(f"bench_{size}", keep=options.keep) as url:
+                results[size] = run_size(url, size, options, skip, import_file, env)
     print_ratios(results)
     return 0
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
-
-
-def static_env(static_root: Path) -> dict:
-    """Production settings (DEBUG off, manifest static files) with static files of our own."""
-    return {
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_STATIC_ROOT": str(static_root),
-    }
 
 
 def generate(url: str, size: int, *, first_number: int = 1) -> float:
@@ -141,19 +116,14 @@ def generate(url: str, size: int, *, first_number: int = 1) -> float:
 
 def prepare_import_file(folder: Path, patients: int, keep: bool) -> Path:
     """A file of new cases, as a centre would send it: exported from a generated registry."""
-    name = "bench_import_source"
-    url = create_database(name)
-    try:
+    with scratch_database("bench_import_source", keep=keep) as url:
         generate(url, patients, first_number=IMPORT_FIRST_NUMBER)
         path = folder / "new_cases.json"
         manage(url, "export_cases", "--format", "json", "--output", str(path))
-    finally:
-        if not keep:
-            drop_database(name)
     return path
 
 
-def run_size(url, size, options, skip, import_file, static_root) -> dict:
+def run_size(url, size, options, skip, import_file, env) -> dict:
     figures: dict[str, float] = {}
     seconds = generate(url, size)
     figures["generate s"] = seconds
@@ -161,7 +131,7 @@ def run_size(url, size, options, skip, import_file, static_root) -> dict:
     if "reports" not in skip:
         figures |= bench_reports(url)
     if "pages" not in skip:
-        figures |= bench_pages(url, size, options, static_root)
+        figures |= bench_pages(url, size, options, env)
     if import_file is not None:
         figures |= bench_import(url, import_file)
     return figures
@@ -174,19 +144,7 @@ def bench_reports(url: str) -> dict:
     figures["raw fetch s"] = floor
     print(f"raw-fetch floor: {floor:.2f} s for {rows:,} rows ({load()})")
     for name in REPORTS:
-        result = subprocess.run(
-            [sys.executable, "-c", MEASURED_CHILD, sys.executable, "manage.py", "report", name],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        code, wall, cpu, rss_kb = result.stdout.split()
-        if code != "0":
-            print(f"report {name}: failed ({result.stderr.strip()[-300:]})")
-            continue
-        wall, cpu, rss = float(wall), float(cpu), int(rss_kb) / 1024
+        wall, cpu, rss = measured_manage(url, "report", name)
         figures[f"report {name} s"] = wall
         figures[f"report {name} MiB"] = rss
         print(
@@ -197,68 +155,14 @@ def bench_reports(url: str) -> dict:
 
 
 def bench_import(url: str, path: Path) -> dict:
-    cases = json.loads(path.read_text())["cases"]
-    records = sum(count_records(case) for case in cases)
-    figures = {}
-    for label, extra in (("dry run", ("--dry-run",)), ("import", ())):
-        started = time.perf_counter()
-        result = manage(url, "import_cases", str(path), "--user", "admin", *extra)
-        wall = time.perf_counter() - started
-        figures[f"{label} patients/s"] = len(cases) / wall
-        print(
-            f"{label:<8} {len(cases):,} cases, {records:,} records in {wall:.1f} s: "
-            f"{len(cases) / wall:,.1f} patients/s, {records / wall:,.0f} records/s "
-            f"({result.stdout.strip()[:120]}; {load()})",
-            flush=True,
-        )
-    return figures
-
-
-def count_records(record: dict) -> int:
-    """The record and every record nested in it (a case's sections, a line's responses)."""
-    return 1 + sum(
-        count_records(item)
-        for value in record.values()
-        if isinstance(value, list)
-        for item in value
-        if isinstance(item, dict)
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(url: str, static_root: Path):
-    port = free_port()
-    env = {
-        **os.environ,
-        **static_env(static_root),
-        "DATABASE_URL": url,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    figures = import_bench.measure_file(url, path)
+    print("\n".join(import_bench.report(figures)) + f" ({figures['load']})", flush=True)
+    return {
+        "dry run patients/s": figures["dry_run"]["patients_per_s"],
+        "dry run CPU-s per 1,000 patients": 1000 / figures["dry_run"]["patients_per_cpu_s"],
+        "import patients/s": figures["import"]["patients_per_s"],
+        "import CPU-s per 1,000 patients": 1000 / figures["import"]["patients_per_cpu_s"],
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                requests.get(f"{base}/login/", timeout=5)
-                break
-            except requests.RequestException:  # not listening yet
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def logged_in(base: str, username: str, password: str) -> requests.Session:
@@ -318,11 +222,11 @@ def page_paths(url: str, size: int) -> dict[str, list[str]]:
     }
 
 
-def bench_pages(url: str, size: int, options, static_root: Path) -> dict:
+def bench_pages(url: str, size: int, options, env: dict) -> dict:
     figures = {}
     password = manage(url, "shell", "-c", READ_DEMO_SECRET).stdout.split()[-1]
     paths = page_paths(url, size)
-    with gunicorn(url, static_root) as base:
+    with gunicorn(url, env=env) as base:
         sessions = [logged_in(base, USER, password) for _ in range(options.clients)]
         for label, choices in paths.items():
             for session, path in zip(sessions, choices * options.clients, strict=False):

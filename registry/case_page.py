@@ -1,10 +1,11 @@
 """What the case page shows: its records and derivations, the summary header, the course.
 
-`case_overview` reads the patient once (a query per record kind and per record table);
-the summary and the drawn course are made from what it loaded, with no query of their
-own. The course is a server-side SVG in the manner of cBioPortal's patient timeline: a
-row per treatment line with its bar over time, responses as marks coloured by RECIST
-category, and a row of events (progressions, surgeries, radiotherapy, death).
+`case_overview` reads the patient's records once (a query per record kind) and derives
+from them (`selectors.patient_data_of`); the summary and the drawn course are made from
+what it loaded, with no query of their own. The course is a server-side SVG in the manner
+of cBioPortal's patient timeline: a row per treatment line with its bar over time,
+responses as marks coloured by RECIST category, and a row of events (progressions,
+surgeries, radiotherapy, death).
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from .finding_selectors import CaseFindings, case_findings_of
 from .labels import clinical_label
 from .models import Patient
 from .record_types import RECORD_TYPES
-from .selectors import PatientData, patient_data, patient_records
+from .selectors import PatientData, patient_data_of, patient_records
 from .timeline import TimelineEntry, build_timeline
 
 # Drawing area of the SVG, in its own units (the page scales it to its width).
@@ -65,7 +66,7 @@ class CaseOverview:
 
 def case_overview(patient: Patient) -> CaseOverview:
     records = patient_records(patient)
-    data = patient_data(Patient.objects.filter(pk=patient.pk))[patient.pk]
+    data = patient_data_of(patient, records)
     episodes = cr_episodes(data.course)
     return CaseOverview(
         patient=patient,

@@ -59,6 +59,32 @@ class PatientData:
         return biology.reference_assessment(self.receptors, self.course.mbc_diagnosis)
 
 
+# What the derivations read of each record table, in the order the course's types take it.
+COURSE_FIELDS = {
+    TreatmentLine: (
+        "number",
+        "regimen",
+        "start_date",
+        "end_date",
+        "maintenance_start_date",
+        "end_reason",
+    ),
+    ResponseAssessment: ("assessed_on", "line__number", "category"),
+    ProgressionEvent: ("occurred_on", "kind", "other_sites_kept_best_response"),
+    Surgery: (
+        "operated_on",
+        *Surgery.PROCEDURE_FIELDS,
+        "other_procedure",
+        "systemic_line_continued",
+    ),
+    Radiotherapy: ("started_on",),
+    MetastaticSite: ("category", "detected_on"),
+    FollowUp: ("contact_date", "vital_status", "disease_status", "death_date"),
+    ReceptorAssessment: ("assessed_on", "er_percent", "pr_percent", "her2_ihc", "her2_ish"),
+}
+PATIENT_FIELDS = ("mbc_diagnosis_date", "presentation", "primary_diagnosis_date", "birth_date")
+
+
 def _grouped(queryset: QuerySet, fields: tuple[str, ...]) -> dict[int, list[tuple]]:
     grouped: dict[int, list[tuple]] = defaultdict(list)
     for row in queryset.values_list("patient_id", *fields):
@@ -69,74 +95,66 @@ def _grouped(queryset: QuerySet, fields: tuple[str, ...]) -> dict[int, list[tupl
 def patient_data(patients: QuerySet[Patient]) -> dict[int, PatientData]:
     """Course and biology of every patient of the queryset: one query per record table."""
     ids = patients.values("pk")
-    base = patients.values_list(
-        "pk", "mbc_diagnosis_date", "presentation", "primary_diagnosis_date", "birth_date"
-    )
-    lines = _grouped(
-        TreatmentLine.objects.filter(patient__in=ids),
-        ("number", "regimen", "start_date", "end_date", "maintenance_start_date", "end_reason"),
-    )
-    responses = _grouped(
-        ResponseAssessment.objects.filter(patient__in=ids),
-        ("assessed_on", "line__number", "category"),
-    )
-    progressions = _grouped(
-        ProgressionEvent.objects.filter(patient__in=ids),
-        ("occurred_on", "kind", "other_sites_kept_best_response"),
-    )
-    operations = _grouped(
-        Surgery.objects.filter(patient__in=ids),
-        ("operated_on", *Surgery.PROCEDURE_FIELDS, "other_procedure", "systemic_line_continued"),
-    )
-    radiotherapy = _grouped(Radiotherapy.objects.filter(patient__in=ids), ("started_on",))
-    sites = _grouped(MetastaticSite.objects.filter(patient__in=ids), ("category", "detected_on"))
-    contacts = _grouped(
-        FollowUp.objects.filter(patient__in=ids),
-        ("contact_date", "vital_status", "disease_status", "death_date"),
-    )
-    receptors = _grouped(
-        ReceptorAssessment.objects.filter(patient__in=ids),
-        ("assessed_on", "er_percent", "pr_percent", "her2_ihc", "her2_ish"),
-    )
+    rows = {
+        model: _grouped(model.objects.filter(patient__in=ids), fields)
+        for model, fields in COURSE_FIELDS.items()
+    }
+    return {
+        pk: _patient_data(pk, patient, {model: rows[model][pk] for model in COURSE_FIELDS})
+        for pk, *patient in patients.values_list("pk", *PATIENT_FIELDS)
+    }
 
-    result = {}
-    for pk, mbc_diagnosis, presentation, primary_diagnosis, birth_date in base:
-        patient_lines = tuple(
-            Line(number, regimen, start, end, maintenance, end_reason)
-            for number, regimen, start, end, maintenance, end_reason in lines[pk]
-        )
-        patient_responses = tuple(Response(*row) for row in responses[pk])
-        patient_progressions = tuple(Progression(*row) for row in progressions[pk])
-        patient_operations = tuple(Operation(*row) for row in operations[pk])
-        rt_dates = tuple(row[0] for row in radiotherapy[pk])
-        patient_sites = tuple(SiteDetection(*row) for row in sites[pk])
-        recorded = [mbc_diagnosis]
-        recorded += [d for line in patient_lines for d in (line.start, line.end) if d]
-        recorded += [r.assessed_on for r in patient_responses]
-        recorded += [p.occurred_on for p in patient_progressions]
-        recorded += [o.operated_on for o in patient_operations]
-        recorded += list(rt_dates)
-        recorded += [s.detected_on for s in patient_sites]
-        course = PatientCourse(
-            patient_id=pk,
-            mbc_diagnosis=mbc_diagnosis,
-            presentation=presentation,
-            lines=patient_lines,
-            responses=patient_responses,
-            progressions=patient_progressions,
-            operations=patient_operations,
-            radiotherapy_dates=rt_dates,
-            sites=patient_sites,
-            contacts=tuple(Contact(*row) for row in contacts[pk]),
-            recorded_dates=tuple(recorded),
-        )
-        result[pk] = PatientData(
-            course=course,
-            primary_diagnosis=primary_diagnosis,
-            receptors=tuple(biology.Receptors(*row) for row in receptors[pk]),
-            birth_date=birth_date,
-        )
-    return result
+
+def patient_data_of(patient: Patient, records: dict[str, list]) -> PatientData:
+    """The same from one patient's records already loaded (`patient_records`): no query."""
+    by_model = {kind.model: records[kind.slug] for kind in RECORD_KINDS}
+    rows = {
+        model: [tuple(_value(record, name) for name in fields) for record in by_model[model]]
+        for model, fields in COURSE_FIELDS.items()
+    }
+    return _patient_data(patient.pk, [getattr(patient, name) for name in PATIENT_FIELDS], rows)
+
+
+def _value(record, path: str):
+    for name in path.split("__"):
+        record = getattr(record, name)
+    return record
+
+
+def _patient_data(pk: int, patient: list, rows: dict[type, list[tuple]]) -> PatientData:
+    mbc_diagnosis, presentation, primary_diagnosis, birth_date = patient
+    lines = tuple(Line(*row) for row in rows[TreatmentLine])
+    responses = tuple(Response(*row) for row in rows[ResponseAssessment])
+    progressions = tuple(Progression(*row) for row in rows[ProgressionEvent])
+    operations = tuple(Operation(*row) for row in rows[Surgery])
+    rt_dates = tuple(row[0] for row in rows[Radiotherapy])
+    sites = tuple(SiteDetection(*row) for row in rows[MetastaticSite])
+    recorded = [mbc_diagnosis]
+    recorded += [d for line in lines for d in (line.start, line.end) if d]
+    recorded += [r.assessed_on for r in responses]
+    recorded += [p.occurred_on for p in progressions]
+    recorded += [o.operated_on for o in operations]
+    recorded += list(rt_dates)
+    recorded += [s.detected_on for s in sites]
+    course = PatientCourse(
+        patient_id=pk,
+        mbc_diagnosis=mbc_diagnosis,
+        presentation=presentation,
+        lines=lines,
+        responses=responses,
+        progressions=progressions,
+        operations=operations,
+        radiotherapy_dates=rt_dates,
+        sites=sites,
+        contacts=tuple(Contact(*row) for row in rows[FollowUp]),
+        recorded_dates=tuple(recorded),
+    )
+    return PatientData(
+        course=course,
+        primary_diagnosis=primary_diagnosis,
+        receptors=tuple(biology.Receptors(*row) for row in rows[ReceptorAssessment]),
+        birth_date=birth_date,
+    )
 
 
 def patient_records(patient: Patient) -> dict[str, list]:

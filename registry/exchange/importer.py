@@ -22,12 +22,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.forms import modelform_factory
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from registry import access, services
+from registry.bulk import create_with_history
 from registry.domain.bounds import PatientBounds
 from registry.domain.identifiers import canonical_record_number
 from registry.models import BoardMeeting, Patient
+from registry.models.checks import check_errors
 from registry.models.patients import REGISTRY_ID_PATTERN
 from registry.models.trace import current_api_token
 from registry.models.vocabularies import VitalStatus
@@ -208,7 +210,8 @@ class _Record:
     instance: Model
     stored: bool
     changed: bool
-    excluded: set[str]
+    excluded: set[str]  # from the model's field checks: read by a shortcut, or not at all
+    unread: set[str]  # not given or not readable: their constraints wait for them
     errors: dict[str, list[str]]
 
 
@@ -415,13 +418,13 @@ class _BulkImport:
             before = {name: getattr(existing, name) for name in cleaned}
             for name, value in fixed.items():  # the same rows, as objects the rules read
                 setattr(instance, name, value)
+            for name, value in cleaned.items():
+                setattr(instance, name, value)
         else:
-            instance, stored, before = cleaner.model(**fixed), False, None
-        for name, value in cleaned.items():
-            setattr(instance, name, value)
+            instance, stored, before = cleaner.model(**{**fixed, **cleaned}), False, None
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
-        excluded = cleaner.exclusions(cleaned, errors) | checked
-        return _Record(where, instance, stored, bool(changed), excluded, errors)
+        unread = cleaner.exclusions(cleaned, errors)
+        return _Record(where, instance, stored, bool(changed), unread | checked, unread, errors)
 
     def records(self, value, key: str, where: str, located: Located):
         """(location, record) pairs of a list of objects; anything else is reported."""
@@ -568,13 +571,17 @@ class _BulkImport:
         """The model's rules, as a form and the service would run them, for what changed."""
         if record.changed:
             record.instance.patient_bounds = bounds
-            try:
+            failed = set()
+            try:  # the unique constraints are the importer's own set-wise checks
                 record.instance.full_clean(
                     exclude=record.excluded, validate_unique=False, validate_constraints=False
                 )
             except ValidationError as error:
                 for name, message in _messages(error):
                     record.errors.setdefault(name, []).append(message)
+                    failed.add(name)
+            for name, messages in check_errors(record.instance, record.unread | failed).items():
+                record.errors.setdefault(name, []).extend(messages)
         for name, messages in record.errors.items():
             for message in dict.fromkeys(messages):
                 self.error(record.where, name, message)
@@ -619,10 +626,11 @@ class _BulkImport:
             "default_change_reason": self.reason,
             "custom_historical_attrs": {"history_api_token": token} if token else None,
         }
+        created = {"user": self.user, "reason": self.reason, "api_token": token}
         touched = {}
         for section in [PATIENTS, *SECTIONS, RESPONSES, DISCUSSIONS]:
             if section is DISCUSSIONS and self.new_meetings:
-                bulk_create_with_history(list(self.new_meetings.values()), BoardMeeting, **history)
+                create_with_history(list(self.new_meetings.values()), BoardMeeting, **created)
             label = self.cleaners[section.key].label
             new, changed, unchanged = [], [], 0
             for case in self.cases:
@@ -636,7 +644,7 @@ class _BulkImport:
                     (changed if record.stored else new).append(record.instance)
                     touched[id(case)] = case.patient.instance
             if new:
-                bulk_create_with_history(new, section.model, **history)
+                create_with_history(new, section.model, **created)
                 self.result.created[label] += len(new)
             if changed:
                 for instance in changed:

@@ -11,6 +11,7 @@ from registry.domain import biology
 from registry.domain.rules import event_date_error
 
 from .base import ClinicalRecord, FieldConstraintMixin
+from .checks import FieldCheck
 from .vocabularies import (
     AssessmentMethod,
     DiseaseStatus,
@@ -31,6 +32,7 @@ from .vocabularies import (
 )
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+PERCENT_MESSAGE = "A percentage of tumour cells is at most 100."
 NOT_RECORDED_TEXT = "not recorded"
 
 
@@ -80,9 +82,17 @@ class ReceptorAssessment(ClinicalRecord):
     class Meta:
         ordering = ["assessed_on", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(er_percent__lte=100) & Q(pr_percent__lte=100),
-                name="receptor_percent_at_most_100",
+            FieldCheck(
+                condition=Q(er_percent__lte=100),
+                name="er_percent_at_most_100",
+                field="er_percent",
+                violation_error_message=PERCENT_MESSAGE,
+            ),
+            FieldCheck(
+                condition=Q(pr_percent__lte=100),
+                name="pr_percent_at_most_100",
+                field="pr_percent",
+                violation_error_message=PERCENT_MESSAGE,
             ),
             models.UniqueConstraint(
                 fields=["patient", "assessed_on", "specimen"],
@@ -172,51 +182,45 @@ class TreatmentLine(FieldConstraintMixin, ClinicalRecord):
         ordering = ["number"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "number"], name="unique_line_number"),
-            models.CheckConstraint(
+            FieldCheck(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="line_ends_after_start",
+                field="end_date",
+                violation_error_message="A line cannot end before it starts.",
             ),
-            models.CheckConstraint(
+            # A line may be maintenance from its first day (switched for toxicity while in
+            # CR, say): DEFINITIONS.md only asks that maintenance start inside its line.
+            FieldCheck(
                 condition=Q(maintenance_start_date__isnull=True)
-                | (
-                    Q(maintenance_start_date__gte=models.F("start_date"))
-                    & (
-                        Q(end_date__isnull=True)
-                        | Q(maintenance_start_date__lte=models.F("end_date"))
-                    )
-                ),
-                name="maintenance_inside_line",
+                | Q(maintenance_start_date__gte=models.F("start_date")),
+                name="maintenance_after_line_start",
+                field="maintenance_start_date",
+                violation_error_message="Maintenance cannot start before the line's start date.",
             ),
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True, end_reason="")
-                | Q(end_date__isnull=False) & ~Q(end_reason=""),
+            FieldCheck(
+                condition=Q(maintenance_start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(maintenance_start_date__lte=models.F("end_date")),
+                name="maintenance_before_line_end",
+                field="maintenance_start_date",
+                violation_error_message="Maintenance must start before the line ends.",
+            ),
+            FieldCheck(
+                condition=Q(end_date__isnull=True) | ~Q(end_reason=""),
                 name="line_end_has_reason",
+                field="end_reason",
+                violation_error_message="Give the reason the line ended.",
+            ),
+            FieldCheck(
+                condition=Q(end_date__isnull=False) | Q(end_reason=""),
+                name="line_end_reason_has_end",
+                field="end_date",
+                violation_error_message="A reason for ending needs the end date.",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Line {self.number}: {self.agents}"
-
-    def clean(self) -> None:
-        super().clean()
-        errors = {}
-        if self.end_date and self.start_date and self.end_date < self.start_date:
-            errors["end_date"] = "A line cannot end before it starts."
-        if self.maintenance_start_date and self.start_date:
-            # A line may be maintenance from its first day (switched for toxicity while
-            # in CR, say): DEFINITIONS.md only asks that maintenance start inside its line.
-            if self.maintenance_start_date < self.start_date:
-                errors["maintenance_start_date"] = (
-                    "Maintenance cannot start before the line's start date."
-                )
-            elif self.end_date and self.maintenance_start_date > self.end_date:
-                errors["maintenance_start_date"] = "Maintenance must start before the line ends."
-        if self.end_date and not self.end_reason:
-            errors["end_reason"] = "Give the reason the line ended."
-        if self.end_reason and not self.end_date:
-            errors["end_date"] = "A reason for ending needs the end date."
-        if errors:
-            raise ValidationError(errors)
 
     constraint_field = "number"
 
@@ -303,10 +307,18 @@ class ProgressionEvent(ClinicalRecord):
     class Meta:
         ordering = ["occurred_on", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind=ProgressionKind.SYSTEMIC, locoregional_site="")
-                | Q(kind=ProgressionKind.LOCOREGIONAL) & ~Q(locoregional_site=""),
+            FieldCheck(
+                condition=~Q(kind=ProgressionKind.LOCOREGIONAL) | ~Q(locoregional_site=""),
+                name="locoregional_progression_has_site",
+                field="locoregional_site",
+                violation_error_message="Say where the locoregional progression is.",
+            ),
+            FieldCheck(
+                condition=Q(kind=ProgressionKind.LOCOREGIONAL)
+                | Q(kind=ProgressionKind.SYSTEMIC, locoregional_site=""),
                 name="locoregional_site_only_for_locoregional",
+                field="locoregional_site",
+                violation_error_message="Only a locoregional progression has this site.",
             ),
         ]
 
@@ -315,23 +327,19 @@ class ProgressionEvent(ClinicalRecord):
 
     def clean(self) -> None:
         super().clean()
-        errors = {}
-        if self.kind == ProgressionKind.LOCOREGIONAL:
-            if not self.locoregional_site:
-                errors["locoregional_site"] = "Say where the locoregional progression is."
-            if self.other_sites_kept_best_response is None:
-                errors["other_sites_kept_best_response"] = (
-                    "Say whether the other sites kept their best response."
-                )
-        elif self.kind == ProgressionKind.SYSTEMIC:
-            if self.locoregional_site:
-                errors["locoregional_site"] = "Only a locoregional progression has this site."
-            if self.other_sites_kept_best_response is not None:
-                errors["other_sites_kept_best_response"] = (
-                    "Only recorded for a locoregional progression."
-                )
-        if errors:
-            raise ValidationError(errors)
+        # Checked on entry only: no database constraint says it.
+        answered = self.other_sites_kept_best_response is not None
+        if self.kind == ProgressionKind.LOCOREGIONAL and not answered:
+            raise ValidationError(
+                {
+                    "other_sites_kept_best_response": "Say whether the other sites kept their "
+                    "best response."
+                }
+            )
+        if self.kind == ProgressionKind.SYSTEMIC and answered:
+            raise ValidationError(
+                {"other_sites_kept_best_response": "Only recorded for a locoregional progression."}
+            )
 
     @property
     def is_locoregional_oligoprogression(self) -> bool:
@@ -378,7 +386,7 @@ class Surgery(ClinicalRecord):
         ordering = ["operated_on", "pk"]
         verbose_name_plural = "surgeries"
         constraints = [
-            models.CheckConstraint(
+            FieldCheck(
                 condition=Q(lumpectomy=True)
                 | Q(mastectomy=True)
                 | Q(sentinel_node_biopsy=True)
@@ -386,10 +394,14 @@ class Surgery(ClinicalRecord):
                 | Q(metastasectomy=True)
                 | ~Q(other_procedure=""),
                 name="surgery_has_a_procedure",
+                field="lumpectomy",
+                violation_error_message="Tick at least one procedure.",
             ),
-            models.CheckConstraint(
+            FieldCheck(
                 condition=~(Q(lumpectomy=True) & Q(mastectomy=True)),
                 name="lumpectomy_or_mastectomy_not_both",
+                field="mastectomy",
+                violation_error_message="One operation is either a lumpectomy or a mastectomy.",
             ),
         ]
 
@@ -408,12 +420,6 @@ class Surgery(ClinicalRecord):
 
     def clean(self) -> None:
         super().clean()
-        if not self.procedure_labels():
-            raise ValidationError({"lumpectomy": "Tick at least one procedure."})
-        if self.lumpectomy and self.mastectomy:
-            raise ValidationError(
-                {"mastectomy": "One operation is either a lumpectomy or a mastectomy."}
-            )
         message = before_mbc_diagnosis_error(
             self, self.operated_on, self.intent == SurgeryIntent.EARLY_BREAST_CANCER
         )
@@ -511,11 +517,24 @@ class FollowUp(ClinicalRecord):
             models.UniqueConstraint(
                 fields=["patient"], condition=Q(vital_status="dead"), name="one_death_per_patient"
             ),
-            models.CheckConstraint(
-                condition=Q(vital_status="alive", death_date__isnull=True)
-                | Q(vital_status="dead", death_date__isnull=False)
-                & Q(death_date__lte=models.F("contact_date")),
-                name="death_date_iff_dead",
+            FieldCheck(
+                condition=~Q(vital_status=VitalStatus.DEAD) | Q(death_date__isnull=False),
+                name="death_has_its_date",
+                field="death_date",
+                violation_error_message="Give the date of death.",
+            ),
+            FieldCheck(
+                condition=Q(vital_status=VitalStatus.DEAD)
+                | Q(vital_status=VitalStatus.ALIVE, death_date__isnull=True),
+                name="death_date_only_when_dead",
+                field="death_date",
+                violation_error_message="Only give a death date when the vital status is dead.",
+            ),
+            FieldCheck(
+                condition=Q(death_date__lte=models.F("contact_date")),
+                name="death_not_after_contact",
+                field="death_date",
+                violation_error_message="The death date cannot be after the contact date.",
             ),
         ]
 
@@ -546,21 +565,15 @@ class FollowUp(ClinicalRecord):
                 errors["vital_status"] = (
                     f"The patient's death is already recorded ({recorded_death:%d/%m/%Y})."
                 )
-            if self.death_date is None:
-                errors["death_date"] = "Give the date of death."
-            else:
+            if self.death_date is not None:
                 message = event_date_error(self.death_date, birth=bounds.birth_date, death=None)
                 latest = bounds.latest_record_date
                 if message:
                     errors["death_date"] = message
-                elif self.death_date > self.contact_date:
-                    errors["death_date"] = "The death date cannot be after the contact date."
                 elif latest and latest > self.death_date:
                     errors["death_date"] = (
                         f"A record of this patient is dated {latest:%d/%m/%Y}, after this "
                         "death date."
                     )
-        elif self.death_date:
-            errors["death_date"] = "Only give a death date when the vital status is dead."
         if errors:
             raise ValidationError(errors)

@@ -9,6 +9,7 @@ from registry.domain.dates import age_in_completed_years
 from registry.domain.identifiers import canonical_record_number, record_number_error
 from registry.domain.rules import EARLIEST_BIRTH_DATE, event_date_error
 
+from .checks import FieldCheck
 from .trace import audited
 from .vocabularies import Histology, Presentation, Sex, VitalStatus
 
@@ -104,18 +105,24 @@ class Patient(models.Model):
             models.UniqueConstraint(
                 fields=["centre", "record_number"], name="unique_record_number_per_centre"
             ),
-            models.CheckConstraint(
+            FieldCheck(
                 condition=models.Q(primary_diagnosis_date__gte=models.F("birth_date")),
                 name="primary_diagnosis_after_birth",
+                field="primary_diagnosis_date",
+                violation_error_message="The primary diagnosis is before birth.",
             ),
-            models.CheckConstraint(
+            FieldCheck(
                 condition=models.Q(birth_date__gte=EARLIEST_BIRTH_DATE),
                 name="born_since_1900",
+                field="birth_date",
                 violation_error_message="A birth date before 1900 is not plausible here.",
             ),
-            models.CheckConstraint(
+            FieldCheck(
                 condition=models.Q(mbc_diagnosis_date__gte=models.F("primary_diagnosis_date")),
                 name="mbc_diagnosis_after_primary",
+                field="mbc_diagnosis_date",
+                violation_error_message="Metastatic disease cannot be diagnosed before the "
+                "primary diagnosis.",
             ),
         ]
 
@@ -152,28 +159,12 @@ class Patient(models.Model):
     def clean(self) -> None:
         super().clean()
         errors = {}
-        birth, primary, mbc = (
-            self.birth_date,
-            self.primary_diagnosis_date,
-            self.mbc_diagnosis_date,
-        )
-        if birth and birth < EARLIEST_BIRTH_DATE:
-            errors["birth_date"] = (
-                f"A birth date before {EARLIEST_BIRTH_DATE:%d/%m/%Y} is not plausible here."
-            )
-        if birth and primary and primary < birth:
-            errors["primary_diagnosis_date"] = "The primary diagnosis is before birth."
-        if primary and mbc and mbc < primary:
-            errors["mbc_diagnosis_date"] = (
-                "Metastatic disease cannot be diagnosed before the primary diagnosis."
-            )
         bounds = self.rule_bounds()
         death = bounds.death_date() if bounds else None
+        # Not before birth: the diagnoses' own constraints say it (Meta.constraints).
         for name in ("birth_date", "primary_diagnosis_date", "mbc_diagnosis_date"):
-            day = getattr(self, name)
-            birth = self.birth_date if name != "birth_date" else None
-            message = event_date_error(day, birth=birth, death=death)
-            if message and name not in errors:
+            message = event_date_error(getattr(self, name), birth=None, death=death)
+            if message:
                 errors[name] = message
         if bounds and self.birth_date and "birth_date" not in errors:
             earliest = bounds.earliest_record_date

@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from registry import selectors
 from registry.case_page import case_overview, case_summary, course_chart
+from registry.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +59,12 @@ def test_case_page_has_the_summary_navigation_and_course_and_no_inner_scroll_box
     assert '<svg class="course-chart"' in html and "recist-pr" in html
     assert "timeline-scroll" not in html
     assert "Alive with disease (last contact 01/03/2021)" in html
+
+
+def test_the_page_derives_from_the_records_it_read_as_the_reports_do(case_a):
+    """The case page's derivations take its records; the derived tables read the database."""
+    patient = case_a.patient
+    from_records = selectors.patient_data_of(patient, selectors.patient_records(patient))
+
+    assert from_records == selectors.patient_data(Patient.objects.filter(pk=patient.pk))[patient.pk]
+    assert from_records.course.lines and from_records.course.responses
