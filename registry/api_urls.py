@@ -22,6 +22,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("cases/<registry_id:registry_id>/", api.CaseView.as_view(), name="case"),
     path("import/", api.ImportView.as_view(), name="import"),
+    path("import/redcap/", api.RedcapImportView.as_view(), name="import-redcap"),
     path("export/", api.ExportView.as_view(), name="export"),
     path("reports/<slug:report>/", ReportView.as_view(), name="report"),
     path("quality/completeness/", api_findings.CompletenessView.as_view(), name="completeness"),

@@ -2,9 +2,10 @@
 registry's exchange cases, imported by the registry's own importer (docs/redcap.md)."""
 
 from .errors import RedcapError, RedcapFileError
-from .project import ProjectFiles, import_project, import_reason, read_project
+from .project import PARTS, ProjectFiles, import_project, import_reason, read_project
 
 __all__ = [
+    "PARTS",
     "ProjectFiles",
     "RedcapError",
     "RedcapFileError",
