@@ -86,7 +86,13 @@ SITE = {
     "8": "Peritoneum",
     "9": "Other",
 }
-CONFIRMATION = {"1": "Imaging", "2": "Histology", "3": "Cytology", "4": "Clinical", "99": "Not recorded"}
+CONFIRMATION = {
+    "1": "Imaging",
+    "2": "Histology",
+    "3": "Cytology",
+    "4": "Clinical",
+    "99": "Not recorded",
+}
 REGIMEN = {
     "1": "Chemotherapy",
     "2": "Endocrine therapy alone",
@@ -158,7 +164,15 @@ FIELDS = [
     ("first_name", "patient", "text", "Given name", None, "", "y"),
     ("sex", "patient", "radio", "Sex", SEX, "", ""),
     ("dob", "patient", "text", "Date of birth", None, "date_dmy", "y"),
-    ("primary_dx_date", "patient", "text", "Date of first breast cancer diagnosis", None, "date_dmy", ""),
+    (
+        "primary_dx_date",
+        "patient",
+        "text",
+        "Date of first breast cancer diagnosis",
+        None,
+        "date_dmy",
+        "",
+    ),
     ("mbc_dx_date", "patient", "text", "Date of metastatic diagnosis", None, "date_dmy", ""),
     ("presentation", "patient", "radio", "Presentation", PRESENTATION, "", ""),
     ("histology", "patient", "dropdown", "Histology", HISTOLOGY, "", ""),
@@ -187,7 +201,15 @@ FIELDS = [
     ("prog_date", "progression", "text", "Date of progression", None, "date_ymd", ""),
     ("prog_type", "progression", "radio", "Type", PROGRESSION, "", ""),
     ("prog_lr_site", "progression", "radio", "Locoregional site", LOCOREGIONAL, "", ""),
-    ("prog_other_best", "progression", "yesno", "Other sites kept their best response?", None, "", ""),
+    (
+        "prog_other_best",
+        "progression",
+        "yesno",
+        "Other sites kept their best response?",
+        None,
+        "",
+        "",
+    ),
     ("prog_notes", "progression", "notes", "Notes", None, "", ""),
     ("surg_date", "surgery", "text", "Date of operation", None, "date_dmy", ""),
     ("surg_proc", "surgery", "checkbox", "Procedures", PROCEDURES, "", ""),
@@ -204,8 +226,16 @@ FIELDS = [
     ("fu_death_date", "follow_up", "text", "Date of death", None, "date_ymd", ""),
     ("fu_status", "follow_up", "radio", "Disease status at contact", DISEASE_STATUS, "", ""),
 ]
-REPEATING = ["receptors", "metastatic_site", "treatment_line", "response", "progression",
-             "surgery", "radiotherapy", "follow_up"]
+REPEATING = [
+    "receptors",
+    "metastatic_site",
+    "treatment_line",
+    "response",
+    "progression",
+    "surgery",
+    "radiotherapy",
+    "follow_up",
+]
 
 
 def code_of(codes: dict, registry_values: list, value) -> str:
@@ -244,7 +274,8 @@ def record_rows(record_id: str, patient, records, rng) -> list[dict]:
         "mbc_dx_date": iso(patient.mbc_diagnosis_date),
         "presentation": code_of(PRESENTATION, ["de_novo", "recurrent"], patient.presentation),
         "histology": code_of(
-            HISTOLOGY, ["ductal", "lobular", "mixed", "other", "unknown", "not_recorded"],
+            HISTOLOGY,
+            ["ductal", "lobular", "mixed", "other", "unknown", "not_recorded"],
             patient.histology,
         ),
         "patient_complete": "2",
@@ -266,74 +297,172 @@ def record_rows(record_id: str, patient, records, rng) -> list[dict]:
 
     for record in records:
         if isinstance(record, ReceptorAssessment):
-            repeat("receptors", {
-                "rec_date": iso(record.assessed_on),
-                "rec_specimen": code_of(SPECIMEN, ["primary", "metastasis", "locoregional", "other"], record.specimen),
-                "er_pct": record.er_percent,
-                "pr_pct": record.pr_percent,
-                "her2_ihc": code_of(HER2_IHC, ["0", "1+", "2+", "3+"], record.her2_ihc),
-                "her2_ish": code_of(ISH, ["amplified", "not_amplified", "pending", "_"], record.her2_ish or "_"),
-                "ki67": rng.choice(["", 10, 20, 35]),
-            })
+            repeat(
+                "receptors",
+                {
+                    "rec_date": iso(record.assessed_on),
+                    "rec_specimen": code_of(
+                        SPECIMEN,
+                        ["primary", "metastasis", "locoregional", "other"],
+                        record.specimen,
+                    ),
+                    "er_pct": record.er_percent,
+                    "pr_pct": record.pr_percent,
+                    "her2_ihc": code_of(HER2_IHC, ["0", "1+", "2+", "3+"], record.her2_ihc),
+                    "her2_ish": code_of(
+                        ISH, ["amplified", "not_amplified", "pending", "_"], record.her2_ish or "_"
+                    ),
+                    "ki67": rng.choice(["", 10, 20, 35]),
+                },
+            )
         elif isinstance(record, MetastaticSite):
-            repeat("metastatic_site", {
-                "met_site": code_of(SITE, [c for c, _ in MetastaticSite._meta.get_field("category").choices], record.category),
-                "met_date": iso(record.detected_on),
-                "met_confirm": code_of(CONFIRMATION, ["imaging", "histology", "cytology", "clinical", "not_recorded"], record.confirmation),
-                "met_detail": record.detail,
-            })
+            repeat(
+                "metastatic_site",
+                {
+                    "met_site": code_of(
+                        SITE,
+                        [c for c, _ in MetastaticSite._meta.get_field("category").choices],
+                        record.category,
+                    ),
+                    "met_date": iso(record.detected_on),
+                    "met_confirm": code_of(
+                        CONFIRMATION,
+                        ["imaging", "histology", "cytology", "clinical", "not_recorded"],
+                        record.confirmation,
+                    ),
+                    "met_detail": record.detail,
+                },
+            )
         elif isinstance(record, TreatmentLine):
-            repeat("treatment_line", {
-                "line_no": record.number,
-                "line_regimen": code_of(REGIMEN, [c for c, _ in TreatmentLine._meta.get_field("regimen").choices], record.regimen),
-                "line_agents": record.agents,
-                "line_start": iso(record.start_date),
-                "line_maint": iso(record.maintenance_start_date),
-                "line_end": iso(record.end_date),
-                "line_end_reason": code_of(END_REASON, ["progression", "toxicity", "completed", "patient_choice", "death", "other"], record.end_reason),
-            })
+            repeat(
+                "treatment_line",
+                {
+                    "line_no": record.number,
+                    "line_regimen": code_of(
+                        REGIMEN,
+                        [c for c, _ in TreatmentLine._meta.get_field("regimen").choices],
+                        record.regimen,
+                    ),
+                    "line_agents": record.agents,
+                    "line_start": iso(record.start_date),
+                    "line_maint": iso(record.maintenance_start_date),
+                    "line_end": iso(record.end_date),
+                    "line_end_reason": code_of(
+                        END_REASON,
+                        [
+                            "progression",
+                            "toxicity",
+                            "completed",
+                            "patient_choice",
+                            "death",
+                            "other",
+                        ],
+                        record.end_reason,
+                    ),
+                },
+            )
         elif isinstance(record, ResponseAssessment):
-            repeat("response", {
-                "resp_line": record.line.number,
-                "resp_date": f"{iso(record.assessed_on)} {rng.choice(['09:10', '11:30', '15:45'])}",
-                "resp_recist": code_of(RECIST, ["CR", "PR", "SD", "PD", "NE", "non_CR_non_PD"], record.category),
-                "resp_method": code_of(METHOD, ["ct", "pet_ct", "mri", "bone_scan", "clinical", "other"], record.method),
-            })
+            repeat(
+                "response",
+                {
+                    "resp_line": record.line.number,
+                    "resp_date": f"{iso(record.assessed_on)} {rng.choice(['09:10', '11:30', '15:45'])}",
+                    "resp_recist": code_of(
+                        RECIST, ["CR", "PR", "SD", "PD", "NE", "non_CR_non_PD"], record.category
+                    ),
+                    "resp_method": code_of(
+                        METHOD,
+                        ["ct", "pet_ct", "mri", "bone_scan", "clinical", "other"],
+                        record.method,
+                    ),
+                },
+            )
         elif isinstance(record, ProgressionEvent):
-            repeat("progression", {
-                "prog_date": iso(record.occurred_on),
-                "prog_type": code_of(PROGRESSION, ["systemic", "locoregional"], record.kind),
-                "prog_lr_site": code_of(LOCOREGIONAL, ["breast", "nodes", "breast_and_nodes"], record.locoregional_site),
-                "prog_other_best": {True: "1", False: "0", None: ""}[record.other_sites_kept_best_response],
-                "prog_notes": record.notes,
-            })
+            repeat(
+                "progression",
+                {
+                    "prog_date": iso(record.occurred_on),
+                    "prog_type": code_of(PROGRESSION, ["systemic", "locoregional"], record.kind),
+                    "prog_lr_site": code_of(
+                        LOCOREGIONAL,
+                        ["breast", "nodes", "breast_and_nodes"],
+                        record.locoregional_site,
+                    ),
+                    "prog_other_best": {True: "1", False: "0", None: ""}[
+                        record.other_sites_kept_best_response
+                    ],
+                    "prog_notes": record.notes,
+                },
+            )
         elif isinstance(record, Surgery):
             procedures = [
-                "lumpectomy", "mastectomy", "sentinel_node_biopsy", "axillary_dissection", "metastasectomy"
+                "lumpectomy",
+                "mastectomy",
+                "sentinel_node_biopsy",
+                "axillary_dissection",
+                "metastasectomy",
             ]
-            repeat("surgery", {
-                "surg_date": iso(record.operated_on),
-                **{f"surg_proc___{code}": "1" if getattr(record, name) else "0"
-                   for code, name in zip(PROCEDURES, procedures, strict=True)},
-                "surg_other": record.other_procedure,
-                "surg_intent": code_of(SURGERY_INTENT, ["early_breast_cancer", "locoregional_control", "curative", "palliative", "diagnostic", "not_recorded"], record.intent),
-                "surg_line_cont": {True: "1", False: "0", None: ""}[record.systemic_line_continued],
-            })
+            repeat(
+                "surgery",
+                {
+                    "surg_date": iso(record.operated_on),
+                    **{
+                        f"surg_proc___{code}": "1" if getattr(record, name) else "0"
+                        for code, name in zip(PROCEDURES, procedures, strict=True)
+                    },
+                    "surg_other": record.other_procedure,
+                    "surg_intent": code_of(
+                        SURGERY_INTENT,
+                        [
+                            "early_breast_cancer",
+                            "locoregional_control",
+                            "curative",
+                            "palliative",
+                            "diagnostic",
+                            "not_recorded",
+                        ],
+                        record.intent,
+                    ),
+                    "surg_line_cont": {True: "1", False: "0", None: ""}[
+                        record.systemic_line_continued
+                    ],
+                },
+            )
         elif isinstance(record, Radiotherapy):
-            repeat("radiotherapy", {
-                "rt_date": iso(record.started_on),
-                "rt_site": code_of(RT_SITE, [c for c, _ in Radiotherapy._meta.get_field("site").choices], record.site),
-                "rt_intent": code_of(RT_INTENT, ["adjuvant", "curative", "ablative", "locoregional_control", "palliative"], record.intent),
-                "rt_dose": "" if record.total_dose_gy is None else f"{record.total_dose_gy:.1f}",
-                "rt_fractions": "" if record.fractions is None else record.fractions,
-            })
+            repeat(
+                "radiotherapy",
+                {
+                    "rt_date": iso(record.started_on),
+                    "rt_site": code_of(
+                        RT_SITE,
+                        [c for c, _ in Radiotherapy._meta.get_field("site").choices],
+                        record.site,
+                    ),
+                    "rt_intent": code_of(
+                        RT_INTENT,
+                        ["adjuvant", "curative", "ablative", "locoregional_control", "palliative"],
+                        record.intent,
+                    ),
+                    "rt_dose": ""
+                    if record.total_dose_gy is None
+                    else f"{record.total_dose_gy:.1f}",
+                    "rt_fractions": "" if record.fractions is None else record.fractions,
+                },
+            )
         elif isinstance(record, FollowUp):
-            repeat("follow_up", {
-                "fu_date": iso(record.contact_date),
-                "fu_dead": "1" if record.vital_status == "dead" else "0",
-                "fu_death_date": iso(record.death_date),
-                "fu_status": code_of(DISEASE_STATUS, ["ned", "with_disease", "unknown", "not_recorded"], record.disease_status),
-            })
+            repeat(
+                "follow_up",
+                {
+                    "fu_date": iso(record.contact_date),
+                    "fu_dead": "1" if record.vital_status == "dead" else "0",
+                    "fu_death_date": iso(record.death_date),
+                    "fu_status": code_of(
+                        DISEASE_STATUS,
+                        ["ned", "with_disease", "unknown", "not_recorded"],
+                        record.disease_status,
+                    ),
+                },
+            )
     return rows
 
 

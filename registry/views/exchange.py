@@ -161,7 +161,12 @@ class RedcapImportPageView(DataManagerRequiredMixin, View):
 
 REDCAP_GUIDE = settings.BASE_DIR / "docs" / "redcap.md"
 REDCAP_EXAMPLE = settings.BASE_DIR / "docs" / "redcap"
-REDCAP_EXAMPLE_FILES = ("README.md", "mbc_data_dictionary.csv", "mbc_records.csv", "mbc_mapping.yaml")
+REDCAP_EXAMPLE_FILES = (
+    "README.md",
+    "mbc_data_dictionary.csv",
+    "mbc_records.csv",
+    "mbc_mapping.yaml",
+)
 
 
 class RedcapGuideView(DataManagerRequiredMixin, View):

@@ -127,15 +127,18 @@ class _Converter:
             return ""
         if rule.constant:
             return rule.value
-        code = next((row.cells.get(rule.source, "") for row in rows if row.cells.get(rule.source)), "")
+        code = next(
+            (row.cells.get(rule.source, "") for row in rows if row.cells.get(rule.source)), ""
+        )
         origin.fields["centre"] = (first, rule.source)
         if code in rule.codes:
             return rule.codes[code]
         self.result.errors.append(
             first.error(
                 rule.source,
-                f"'{code}' has no centre in the mapping's centre codes." if code else
-                "No centre: this record has no value here.",
+                f"'{code}' has no centre in the mapping's centre codes."
+                if code
+                else "No centre: this record has no value here.",
             )
         )
         self.result.failed.add((where, "centre"))
@@ -222,4 +225,3 @@ def _column(rule: Rule) -> str:
 
 def convert(mapping: Mapping, dictionary: Dictionary, rows: list[Row]) -> Conversion:
     return _Converter(mapping, dictionary, rows).convert()
-

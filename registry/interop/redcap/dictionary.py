@@ -142,7 +142,9 @@ def read_dictionary(content: bytes, *, name: str = "data dictionary") -> Diction
             problems.append(f"{where}: a field without a name.")
             continue
         if cells["type"] not in FIELD_TYPES:
-            problems.append(f"{where}: field {cells['name']} has an unknown type '{cells['type']}'.")
+            problems.append(
+                f"{where}: field {cells['name']} has an unknown type '{cells['type']}'."
+            )
             continue
         if cells["name"] in fields:
             problems.append(f"{where}: field {cells['name']} is listed twice.")

@@ -21,8 +21,16 @@ from .targets import LINE_NUMBER, TARGETS, Target, TargetField
 
 FORMAT = "mbc-registry-redcap-mapping"
 DAG_COLUMN = "redcap_data_access_group"
-TOP_KEYS = {"format", "version", "project", "record_id", "registry_id", "centre", "date_format",
-            "records"}
+TOP_KEYS = {
+    "format",
+    "version",
+    "project",
+    "record_id",
+    "registry_id",
+    "centre",
+    "date_format",
+    "records",
+}
 SOURCE_KEYS = {"instrument", "event", "fields"}
 RULE_KEYS = {"field", "option", "codes", "labels", "value"}
 
@@ -108,7 +116,9 @@ class _Checker:
             self.problem("mapping", "__all__", "Expected a mapping object (keys: records, ...).")
             return mapping
         for key in sorted(set(document) - TOP_KEYS, key=str):
-            self.problem("mapping", str(key), f"Unknown key; expected {', '.join(sorted(TOP_KEYS))}.")
+            self.problem(
+                "mapping", str(key), f"Unknown key; expected {', '.join(sorted(TOP_KEYS))}."
+            )
         if document.get("format", FORMAT) != FORMAT:
             self.problem("mapping", "format", f"Expected '{FORMAT}'.")
         if document.get("version", 1) != 1:
@@ -124,7 +134,9 @@ class _Checker:
         mapping.date_format = date_format if date_format in DATE_ORDERS else ""
         records = document.get("records")
         if not isinstance(records, dict) or not records:
-            self.problem("mapping", "records", "Map at least the patients: records: {patients: ...}.")
+            self.problem(
+                "mapping", "records", "Map at least the patients: records: {patients: ...}."
+            )
             return mapping
         if "patients" not in records:
             self.problem("mapping › records", "patients", "Every record needs its patient.")
@@ -141,7 +153,9 @@ class _Checker:
             if isinstance(sources, dict):
                 sources = [sources]
             if not isinstance(sources, list) or not sources:
-                self.problem(where, "__all__", "Expected an instrument's mapping or a list of them.")
+                self.problem(
+                    where, "__all__", "Expected an instrument's mapping or a list of them."
+                )
                 continue
             mapping.sources[kind] = [
                 source
@@ -206,10 +220,14 @@ class _Checker:
             self.problem(where, "__all__", "Expected {instrument: ..., fields: {...}}.")
             return None
         for key in sorted(set(value) - SOURCE_KEYS, key=str):
-            self.problem(where, str(key), f"Unknown key; expected {', '.join(sorted(SOURCE_KEYS))}.")
+            self.problem(
+                where, str(key), f"Unknown key; expected {', '.join(sorted(SOURCE_KEYS))}."
+            )
         instrument = value.get("instrument")
         if instrument not in self.dictionary.forms:
-            self.problem(where, "instrument", f"No instrument '{instrument}' in the data dictionary.")
+            self.problem(
+                where, "instrument", f"No instrument '{instrument}' in the data dictionary."
+            )
             return None
         events = value.get("event") or ()
         if isinstance(events, str):
@@ -291,8 +309,10 @@ class _Checker:
         if kind == "checkbox":
             if not rule.option:
                 return self.problem(
-                    where, name, "A checkbox field feeds a registry field one option at a time: "
-                    f"give option (one of {', '.join(source.choices)})."
+                    where,
+                    name,
+                    "A checkbox field feeds a registry field one option at a time: "
+                    f"give option (one of {', '.join(source.choices)}).",
                 )
             if rule.option not in source.choices:
                 return self.problem(
@@ -305,7 +325,9 @@ class _Checker:
             return self.problem(where, name, "Only a checkbox field has options.")
         if rule.labels and (kind != "coded" or target.kind != "text"):
             return self.problem(
-                where, name, "labels: true takes a radio or dropdown choice's label into a text field."
+                where,
+                name,
+                "labels: true takes a radio or dropdown choice's label into a text field.",
             )
         if target.kind == "date" and kind != "date":
             return self.problem(
@@ -442,7 +464,9 @@ def check_columns(mapping: Mapping, columns: list[str]) -> list[RecordError]:
             RecordError("records", mapping.record_id, "The record ID column is missing.")
         )
     if mapping.centre and mapping.centre.source and mapping.centre.source not in present:
-        problems.append(RecordError("records", mapping.centre.source, "The centre's column is missing."))
+        problems.append(
+            RecordError("records", mapping.centre.source, "The centre's column is missing.")
+        )
     longitudinal = "redcap_event_name" in present
     for sources in mapping.sources.values():
         for source in sources:

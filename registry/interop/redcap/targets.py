@@ -46,9 +46,10 @@ def _target(key: str, model, names: list[str], natural_key) -> Target:
     for name in names:
         f = model._meta.get_field(name)
         codes = frozenset(str(code) for code, _ in f.flatchoices) - {""} if f.choices else None
-        fields[name] = TargetField(
-            name, _kind(f), required=not f.blank and not f.has_default(), codes=codes or frozenset()
-        )
+        # The importer reads an unmapped field as empty, which only a yes/no field takes
+        # (as "no"); every other field the model requires must be mapped, defaults or not.
+        required = not f.blank and not isinstance(f, models.BooleanField)
+        fields[name] = TargetField(name, _kind(f), required=required, codes=codes or frozenset())
     one = KIND_BY_MODEL[model].label if model in KIND_BY_MODEL else "patient"
     return Target(key, str(model._meta.verbose_name_plural), one, fields, tuple(natural_key))
 

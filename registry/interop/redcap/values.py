@@ -37,7 +37,9 @@ def parse_date(text: str, order: str) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise ValueProblem(f"'{text}' is not a date of the calendar ({DATE_ORDERS[order]}).") from None
+        raise ValueProblem(
+            f"'{text}' is not a date of the calendar ({DATE_ORDERS[order]})."
+        ) from None
 
 
 def raw_value(rule: Rule, cells: dict[str, str]) -> str:
