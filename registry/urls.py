@@ -100,8 +100,6 @@ urlpatterns = [
     path("import/formats/", exchange.ExchangeGuideView.as_view(), name="import-guide"),
     path("import/redcap/", exchange.RedcapImportPageView.as_view(), name="redcap-import"),
     path("import/redcap/guide/", exchange.RedcapGuideView.as_view(), name="redcap-guide"),
-    path(
-        "import/redcap/example.zip", exchange.RedcapExampleView.as_view(), name="redcap-example"
-    ),
+    path("import/redcap/example.zip", exchange.RedcapExampleView.as_view(), name="redcap-example"),
     path("import/example-case.json", exchange.ExampleCaseView.as_view(), name="import-example"),
 ]

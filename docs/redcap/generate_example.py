@@ -35,6 +35,7 @@ from registry.models import (  # noqa: E402
 )
 
 SEED = 2020
+TIMES = ["09:10", "11:30", "15:45"]  # the response instrument records a date and time
 RECORDS = 36
 HEADER = [
     "Variable / Field Name",
@@ -281,7 +282,7 @@ def record_rows(record_id: str, patient, records, rng) -> list[dict]:
         "patient_complete": "2",
     }
     rows = [base]
-    instances = {form: 0 for form in REPEATING}
+    instances = dict.fromkeys(REPEATING, 0)
 
     def repeat(form: str, values: dict) -> None:
         instances[form] += 1
@@ -366,7 +367,7 @@ def record_rows(record_id: str, patient, records, rng) -> list[dict]:
                 "response",
                 {
                     "resp_line": record.line.number,
-                    "resp_date": f"{iso(record.assessed_on)} {rng.choice(['09:10', '11:30', '15:45'])}",
+                    "resp_date": f"{iso(record.assessed_on)} {rng.choice(TIMES)}",
                     "resp_recist": code_of(
                         RECIST, ["CR", "PR", "SD", "PD", "NE", "non_CR_non_PD"], record.category
                     ),
@@ -478,7 +479,7 @@ def columns() -> list[str]:
 
 
 def main() -> None:
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311  # nosec B311 (made-up data, not secrets)
     centre = Centre(code="MIL", name="Milan")
     rows = []
     for number in range(1, RECORDS + 1):

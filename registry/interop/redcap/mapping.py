@@ -224,7 +224,7 @@ class _Checker:
                 where, str(key), f"Unknown key; expected {', '.join(sorted(SOURCE_KEYS))}."
             )
         instrument = value.get("instrument")
-        if instrument not in self.dictionary.forms:
+        if not isinstance(instrument, str) or instrument not in self.dictionary.forms:
             self.problem(
                 where, "instrument", f"No instrument '{instrument}' in the data dictionary."
             )
@@ -370,7 +370,8 @@ class _Checker:
                     where,
                     name,
                     f"The registry's {target.name} is yes/no; {name} is {source.describe()}. "
-                    "Map a yesno, truefalse or checkbox option, or give codes: {1: true, 0: false}.",
+                    "Map a yesno, truefalse or checkbox option, or give codes "
+                    "({1: true, 0: false}).",
                 )
         elif kind == "checkbox":
             self.problem(
@@ -397,7 +398,8 @@ class _Checker:
                         where,
                         name,
                         f"Codes {', '.join(foreign)} of {name} are not values of the "
-                        f"registry's {target.name} ({', '.join(sorted(target.codes))}): give codes.",
+                        f"registry's {target.name} ({', '.join(sorted(target.codes))}): "
+                        "give codes.",
                     )
 
     def codes_in_choices(self, where, source: RedcapField, codes: dict, choices: list[str]):
