@@ -140,7 +140,7 @@ def test_the_page_asks_for_every_file(dm_client):
 
 def test_the_guide_and_the_example_are_served_to_data_managers(dm_client):
     guide = dm_client.get(reverse("registry:redcap-guide")).content.decode()
-    assert "Mapping file" in guide
+    assert "## The mapping file" in guide
     example = dm_client.get(reverse("registry:redcap-example"))
     assert example["Content-Disposition"] == 'attachment; filename="redcap-example.zip"'
     assert example.content.startswith(b"PK")

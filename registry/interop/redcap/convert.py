@@ -148,6 +148,9 @@ class _Converter:
         """Patient fields from the instrument's rows: one value each (a record that gives
         two in different events is refused at the second)."""
         given: dict[str, tuple[object, Place]] = {}
+        for name, rule in source.rules.items():  # where to look, even if no row has a value
+            if not rule.constant:
+                origin.fields.setdefault(name, (origin.place, _column(rule)))
         for row in self.rows_of(source, rows):
             place = self.place(source, row)
             if origin.place.instrument == "":
