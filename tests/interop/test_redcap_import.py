@@ -302,3 +302,14 @@ def test_a_record_id_that_makes_no_registry_id_is_located_at_the_record_id(data_
 def test_only_data_managers_import(auditor):
     result = run(auditor, project(records_csv(repeating_rows())))
     assert [e.message for e in result.errors] == ["Only data managers can import."]
+
+
+@pytest.mark.parametrize("number", ["Infinity", "NaN", "1e999999999", "sNaN", "1.5", "one"])
+def test_a_line_number_that_is_no_line_is_located_not_crashed(data_manager, number):
+    rows = repeating_rows()
+    rows[3]["resp_line"] = number  # the first response
+    result = run(data_manager, project(records_csv(rows)))
+    assert ("record 1, instrument response, instance 1 (records line 5)", "resp_line") in located(
+        result
+    )
+    assert not Patient.objects.exists()

@@ -53,6 +53,8 @@ def _number_key(value) -> str:
         number = Decimal(text)
     except InvalidOperation:
         return text
+    if not number.is_finite() or number.adjusted() > 6:  # no line has a number like that
+        return text
     return str(int(number)) if number == number.to_integral_value() else text
 
 
@@ -61,7 +63,8 @@ class _Converter:
         self.mapping = mapping
         self.dictionary = dictionary
         self.rows = rows
-        self.repeating = {row.instrument for row in rows if row.instrument}
+        # REDCap sets an instrument repeating per event: (event, instrument) pairs.
+        self.repeating = {(row.event, row.instrument) for row in rows if row.instrument}
         self.result = Conversion()
 
     def convert(self) -> Conversion:
@@ -73,11 +76,14 @@ class _Converter:
         return self.result
 
     def rows_of(self, source: Source, rows: list[Row]) -> list[Row]:
-        repeating = source.instrument in self.repeating
+        """The instrument's instances where it repeats, else the record's row of each event."""
         return [
             row
             for row in rows
-            if (row.instrument == source.instrument if repeating else not row.instrument)
+            if (
+                row.instrument == source.instrument
+                or (not row.instrument and (row.event, source.instrument) not in self.repeating)
+            )
             and (not source.events or row.event in source.events)
         ]
 
