@@ -313,3 +313,26 @@ def test_a_line_number_that_is_no_line_is_located_not_crashed(data_manager, numb
         result
     )
     assert not Patient.objects.exists()
+
+
+def test_an_instrument_may_repeat_in_one_event_and_not_in_another(data_manager):
+    rows = longitudinal_rows()
+    year_1 = rows[-2]
+    rows[-2:-1] = [
+        {**year_1, "redcap_repeat_instrument": "follow_up", "redcap_repeat_instance": "1"},
+        {
+            **year_1,
+            "redcap_repeat_instrument": "follow_up",
+            "redcap_repeat_instance": "2",
+            "fu_date": "2020-12-01",
+        },
+    ]
+    result = run(data_manager, project(records_csv(rows, events=True), longitudinal_mapping()))
+    assert result.ok, result.errors
+    assert list(
+        FollowUp.objects.order_by("contact_date").values_list("contact_date", flat=True)
+    ) == [
+        date(2020, 6, 1),
+        date(2020, 12, 1),
+        date(2021, 5, 30),
+    ]
