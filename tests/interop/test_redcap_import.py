@@ -336,3 +336,15 @@ def test_an_instrument_may_repeat_in_one_event_and_not_in_another(data_manager):
         date(2020, 12, 1),
         date(2021, 5, 30),
     ]
+
+
+def test_a_registry_id_of_another_centre_is_refused_and_left_alone(data_manager, case_b):
+    files = project(records_csv(repeating_rows("0001")), mapping(registry_id="MBC-B{record}"))
+    before = counts()
+
+    result = run(data_manager, files)
+
+    assert [(e.where, e.field, e.message) for e in result.errors] == [
+        ("record 0001 (records line 2)", "record_id", "This registry ID is not available to you.")
+    ]
+    assert counts() == before
