@@ -31,6 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import access, api_jobs, exchange, jobs, services
 from .converters import RegistryIdConverter
 from .filters import PatientFilter
+from .interop import redcap
 from .models import RECORD_KINDS, Centre, Patient, RecordKind, TreatmentLine
 
 CHANGE_REASON = OpenApiParameter(
@@ -491,6 +492,42 @@ class ImportView(APIView):
         job = jobs.start_import(
             user=request.user, name=name, content=content, dry_run=_dry_run(request)
         )
+        return api_jobs.accepted(job)
+
+
+class RedcapImportView(APIView):
+    """Check or import a REDCap project (data dictionary, raw records CSV and mapping, as
+    multipart files; docs/redcap.md) as a background job: all or nothing, every error in
+    REDCap's terms. Answers 202 with the job to follow (`Location`, `url`)."""
+
+    permission_classes = [RegistryAccess]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "RedcapUpload",
+                {
+                    "dictionary": serializers.FileField(help_text="The data dictionary (CSV)."),
+                    "records": serializers.FileField(help_text="The records export (raw CSV)."),
+                    "mapping": serializers.FileField(help_text="The mapping (YAML or JSON)."),
+                },
+            ),
+        },
+        responses=api_jobs.JOB_ACCEPTED,
+        parameters=[OpenApiParameter("dry_run", bool)],
+    )
+    def post(self, request):
+        try:
+            uploads = {part: request.FILES.get(part) for part in redcap.PARTS}
+        except UnsupportedMediaType:  # e.g. multipart without its boundary
+            uploads = {}
+        missing = [part for part in redcap.PARTS if uploads.get(part) is None]
+        if missing:
+            raise ValidationError({part: ["Upload this file."] for part in missing})
+        files = redcap.ProjectFiles(
+            **{part: (upload.name, upload.read()) for part, upload in uploads.items()}
+        )
+        job = jobs.start_redcap_import(user=request.user, files=files, dry_run=_dry_run(request))
         return api_jobs.accepted(job)
 
 

@@ -29,6 +29,11 @@ class JobErrorSerializer(serializers.Serializer):
     where = serializers.CharField(help_text="The case, sheet row or record of the file.")
     field = serializers.CharField()
     message = serializers.CharField()
+    redcap = serializers.DictField(
+        required=False,
+        help_text="A REDCap import's error in REDCap's terms: record, event, instrument, "
+        "instance, field and the line of the records file.",
+    )
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -45,6 +45,7 @@ urlpatterns = [
         name="case-unlock",
     ),
     path("import/", api.ImportView.as_view(), name="import"),
+    path("import/redcap/", api.RedcapImportView.as_view(), name="import-redcap"),
     path("export/", api.ExportView.as_view(), name="export"),
     path("reports/<slug:report>/", ReportView.as_view(), name="report"),
     path("reports/<slug:report>/package/", ReportPackageView.as_view(), name="report-package"),

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from . import access, exchange, finding_services
 from .filters import PatientFilter
+from .interop import redcap
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,32 @@ def start_import(*, user, name: str, content: bytes, dry_run: bool) -> Job:
     )
 
 
+def start_redcap_import(*, user, files: redcap.ProjectFiles, dry_run: bool) -> Job:
+    """Keep a REDCap project's three files as the job's input and queue its check or import."""
+    if sum(len(content) for _, content in (files.dictionary, files.records, files.mapping)) > (
+        settings.IMPORT_MAX_BYTES
+    ):
+        raise exchange.ExchangeFileError(
+            f"The files are larger than {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB together."
+        )
+    return _start(
+        Job(
+            owner=user,
+            kind=Job.Kind.IMPORT,
+            dry_run=dry_run,
+            parameters={"source": "redcap", "files": files.names},
+            input_name=f"REDCap project {files.names['records']}"[:255],
+            input_content=files.bundle(),
+        )
+    )
+
+
+def _redcap_files(job: Job) -> redcap.ProjectFiles | None:
+    if job.parameters.get("source") != "redcap":
+        return None
+    return redcap.ProjectFiles.unbundle(bytes(job.input_content), job.parameters["files"])
+
+
 def start_import_of_checked(*, user, check: Job) -> Job:
     """Import the very file a clean dry run checked (read from that job, never re-uploaded)."""
     if not (check.kind == Job.Kind.IMPORT and check.dry_run and check.owner_id == user.pk):
@@ -83,6 +110,7 @@ def start_import_of_checked(*, user, check: Job) -> Job:
             kind=Job.Kind.IMPORT,
             dry_run=False,
             checked_by=check,
+            parameters=check.parameters,
             input_name=check.input_name,
             input_content=bytes(check.input_content),
         )
@@ -265,8 +293,14 @@ def _finish(job: Job, reporter: ProgressReporter, *, state: str, **outcome) -> N
 
 def _run_import(job: Job, reporter: ProgressReporter) -> None:
     reporter.report(0, None, "Reading the file")
+    files = _redcap_files(job)
     try:
-        located = exchange.read_named(job.input_name, bytes(job.input_content))
+        if files is not None:  # a REDCap project, converted to cases (docs/redcap.md)
+            prepared = redcap.read_project(files)
+            total = prepared.cases
+        else:
+            located = exchange.read_named(job.input_name, bytes(job.input_content))
+            total = len(located)
     except exchange.ExchangeFileError as error:
         _finish(
             job,
@@ -277,19 +311,28 @@ def _run_import(job: Job, reporter: ProgressReporter) -> None:
         )
         return
     verb = "Checking" if job.dry_run else "Importing"
-    reporter.report(0, len(located), f"{verb} {len(located)} cases")
+    reporter.report(0, total, f"{verb} {total} cases")
 
     def case_done(done: int, total: int) -> None:
         reporter.report(done, total, f"{verb} case {done} of {total}")
 
     with transaction.atomic():  # the import and the job's outcome commit together
-        result = exchange.import_cases(
-            located,
-            user=job.owner,
-            dry_run=job.dry_run,
-            reason=f"Imported from {job.input_name}",
-            progress=case_done,
-        )
+        if files is not None:
+            result = redcap.import_project(
+                prepared,
+                user=job.owner,
+                dry_run=job.dry_run,
+                reason=redcap.import_reason(files),
+                progress=case_done,
+            )
+        else:
+            result = exchange.import_cases(
+                located,
+                user=job.owner,
+                dry_run=job.dry_run,
+                reason=f"Imported from {job.input_name}",
+                progress=case_done,
+            )
         summary = result.as_dict()
         errors = summary.pop("errors")
         count = len(errors)

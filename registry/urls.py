@@ -98,5 +98,8 @@ urlpatterns = [
     path("jobs/", jobs.JobListView.as_view(), name="job-list"),
     path("jobs/<uuid:pk>/", jobs.JobDetailView.as_view(), name="job-detail"),
     path("import/formats/", exchange.ExchangeGuideView.as_view(), name="import-guide"),
+    path("import/redcap/", exchange.RedcapImportPageView.as_view(), name="redcap-import"),
+    path("import/redcap/guide/", exchange.RedcapGuideView.as_view(), name="redcap-guide"),
+    path("import/redcap/example.zip", exchange.RedcapExampleView.as_view(), name="redcap-example"),
     path("import/example-case.json", exchange.ExampleCaseView.as_view(), name="import-example"),
 ]

@@ -4,6 +4,9 @@ An upload is stored as its job's input and first checked (a dry run); the job's 
 offers to import that same stored file. Nothing waits in the session.
 """
 
+import io
+import zipfile
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from registry import access, exchange, jobs
+from registry.interop import redcap
 
 from .mixins import DataManagerRequiredMixin, RoleRequiredMixin
 
@@ -113,4 +117,77 @@ class ExampleCaseView(DataManagerRequiredMixin, View):
     def get(self, request):
         response = HttpResponse(EXAMPLE_CASE.read_bytes(), content_type="application/json")
         response["Content-Disposition"] = 'attachment; filename="example-case.json"'
+        return response
+
+
+class RedcapUploadForm(forms.Form):
+    dictionary = forms.FileField(
+        label="Data dictionary (CSV)",
+        help_text="REDCap: Project Setup › Data Dictionary › Download the current Data Dictionary.",
+    )
+    records = forms.FileField(
+        label="Records (CSV, raw data)",
+        help_text="REDCap: Data Exports › All data › CSV / Microsoft Excel (raw data).",
+    )
+    mapping = forms.FileField(
+        label="Mapping (YAML or JSON)",
+        help_text="Which REDCap field feeds which registry field (docs/redcap.md).",
+    )
+
+
+class RedcapImportPageView(DataManagerRequiredMixin, View):
+    """Upload a REDCap project's three files: a check job first, then the same files imported
+    from the job's page (as for the registry's own case files)."""
+
+    template_name = "registry/redcap_import.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": RedcapUploadForm()})
+
+    def post(self, request):
+        form = RedcapUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            files = redcap.ProjectFiles(
+                **{part: (upload.name, upload.read()) for part, upload in form.cleaned_data.items()}
+            )
+            try:
+                job = jobs.start_redcap_import(user=request.user, files=files, dry_run=True)
+            except exchange.ExchangeFileError as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect(job.get_absolute_url())
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+REDCAP_GUIDE = settings.BASE_DIR / "docs" / "redcap.md"
+REDCAP_EXAMPLE = settings.BASE_DIR / "docs" / "redcap"
+REDCAP_EXAMPLE_FILES = (
+    "README.md",
+    "mbc_data_dictionary.csv",
+    "mbc_records.csv",
+    "mbc_mapping.yaml",
+)
+
+
+class RedcapGuideView(DataManagerRequiredMixin, View):
+    """The REDCap import and its mapping format (docs/redcap.md), readable in the browser."""
+
+    def get(self, request):
+        return render(
+            request,
+            "registry/exchange_guide.html",
+            {"guide": REDCAP_GUIDE.read_text(), "title": "REDCap import"},
+        )
+
+
+class RedcapExampleView(DataManagerRequiredMixin, View):
+    """The example REDCap project (dictionary, records, mapping, README) as one ZIP."""
+
+    def get(self, request):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in REDCAP_EXAMPLE_FILES:
+                archive.write(REDCAP_EXAMPLE / name, f"redcap-example/{name}")
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="redcap-example.zip"'
         return response

@@ -39,6 +39,7 @@ EXPECTED = {
     "api:patient-archive": POST_ONLY,
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
+    "api:import-redcap": POST_ONLY,
     "api:report": REPORT,
     "api:report-package": REPORT,
     "api:report-patients": DRILL,
