@@ -31,6 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import access, api_jobs, exchange, jobs, services
 from .converters import RegistryIdConverter
 from .filters import PatientFilter
+from .interop import fhir
 from .models import RECORD_KINDS, Centre, Patient, RecordKind, TreatmentLine
 
 CHANGE_REASON = OpenApiParameter(
@@ -444,6 +445,27 @@ class CaseView(APIView):
         return _import_response(result)
 
 
+class CaseFhirView(APIView):
+    """A whole case as a FHIR R4 Bundle (collection) following mCODE STU3, in
+    `application/fhir+json`: de-identified for analysts (docs/fhir-mcode.md)."""
+
+    permission_classes = [RegistryAccess]
+
+    @extend_schema(
+        responses={
+            (200, fhir.CONTENT_TYPE): OpenApiTypes.OBJECT,
+            (404, "application/json"): OpenApiTypes.OBJECT,
+        }
+    )
+    def get(self, request, registry_id):
+        document = fhir.case_bundle(request.user, registry_id)
+        if document is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        response = HttpResponse(fhir.bundle_bytes(document), content_type=fhir.CONTENT_TYPE)
+        response["Content-Disposition"] = f'inline; filename="{registry_id}.fhir.json"'
+        return response
+
+
 class ImportView(APIView):
     """Check or import many cases from a JSON document or an XLSX workbook, as a background
     job: all or nothing. Answers 202 with the job to follow (`Location`, `url`)."""
@@ -479,7 +501,9 @@ class ImportView(APIView):
 
 class ExportView(APIView):
     """The cases you may see, filtered like the patient list, as JSON or an XLSX workbook:
-    GET answers with the file; POST makes it in a background job (202), for large exports."""
+    GET answers with the file; POST makes it in a background job (202), for large exports.
+    A FHIR mCODE bundle of the cases (`output=fhir`) is made by POST only: it is checked
+    against the FHIR models before it is handed out, which takes a worker's time."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -490,7 +514,7 @@ class ExportView(APIView):
 
     @extend_schema(
         request=None,
-        parameters=[OpenApiParameter("output", str, enum=["json", "xlsx"])],
+        parameters=[OpenApiParameter("output", str, enum=["json", "xlsx", "fhir"])],
         responses=api_jobs.JOB_ACCEPTED,
     )
     def post(self, request):
@@ -512,6 +536,10 @@ class ExportView(APIView):
     )
     def get(self, request):
         fmt = request.query_params.get("output", "json")
+        if fmt == "fhir":
+            raise ValidationError(
+                {"output": ["A FHIR bundle of many cases is made in a background job: POST it."]}
+            )
         if fmt not in ("json", "xlsx"):
             raise ValidationError({"output": ["Use json or xlsx."]})
         queryset = access.patients(request.user)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("cases/<registry_id:registry_id>/", api.CaseView.as_view(), name="case"),
+    path("cases/<registry_id:registry_id>/fhir/", api.CaseFhirView.as_view(), name="case-fhir"),
     path("import/", api.ImportView.as_view(), name="import"),
     path("export/", api.ExportView.as_view(), name="export"),
     path("reports/<slug:report>/", ReportView.as_view(), name="report"),

@@ -25,6 +25,7 @@ EXPECTED = {
     "api:export": OPEN,
     "api:patient-detail": READ,
     "api:case": READ,
+    "api:case-fhir": READ,
     "api:patient-archive": POST_ONLY,
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,
@@ -60,7 +61,13 @@ def api_url_names() -> set[str]:
 def url(name: str, case) -> str:
     if name in ("api:job-detail", "api:job-result"):
         return reverse(name, args=[job_of(case).pk])
-    if name in ("api:patient-detail", "api:patient-archive", "api:patient-restore", "api:case"):
+    if name in (
+        "api:patient-detail",
+        "api:patient-archive",
+        "api:patient-restore",
+        "api:case",
+        "api:case-fhir",
+    ):
         return reverse(name, args=[case.patient.registry_id])
     if name.startswith("api:query-") and name != "api:query-list":
         return reverse(name, args=[query_of(case).pk])

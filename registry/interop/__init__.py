@@ -1,0 +1,1 @@
+"""Exchange with other systems in their standards (FHIR mCODE out)."""
