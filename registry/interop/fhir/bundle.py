@@ -389,25 +389,31 @@ def surgical_procedures(surgery: dict, ids: Ids) -> list[dict]:
         code = codes.SURGICAL_PROCEDURE.codeable(name)
         if name == "other":
             code["text"] = surgery["other_procedure"]
+        extensions = _procedure_extensions(codes.SURGERY_INTENT, surgery["intent"])
+        if surgery["systemic_line_continued"] is not None:
+            extensions.append(
+                _extension(
+                    codes.SYSTEMIC_LINE_CONTINUED, valueBoolean=surgery["systemic_line_continued"]
+                )
+            )
         resource = {
             "resourceType": "Procedure",
             "id": ids.surgery(surgery["operated_on"], name),
             **_meta(Profile.SURGICAL_PROCEDURE),
-            "extension": _procedure_extensions(codes.SURGERY_INTENT, surgery["intent"]),
+            **_extensions(extensions),
             "status": "completed",
             "code": code,
             "subject": reference("Patient", ids.patient),
             "performedDateTime": surgery["operated_on"],
             "reasonReference": [reference("Condition", ids.primary)],
         }
-        if surgery["systemic_line_continued"] is not None:
-            resource["extension"].append(
-                _extension(
-                    codes.SYSTEMIC_LINE_CONTINUED, valueBoolean=surgery["systemic_line_continued"]
-                )
-            )
         resources.append(resource)
     return resources
+
+
+def _extensions(extensions: list[dict]) -> dict:
+    """FHIR JSON has no empty arrays: no extension, no element."""
+    return {"extension": extensions} if extensions else {}
 
 
 def _procedure_extensions(mapping: codes.Mapping, intent: str) -> list[dict]:
@@ -421,11 +427,11 @@ def radiotherapy_resources(course: dict, ids: Ids) -> list[dict]:
     total dose and the fractions on the volume)."""
     resource_id = ids.radiotherapy(course["started_on"], course["site"])
     site = codes.RADIOTHERAPY_SITE.codeable(course["site"])
+    extensions = _procedure_extensions(codes.RADIOTHERAPY_INTENT, course["intent"])
     summary = {
         "resourceType": "Procedure",
         "id": resource_id,
         **_meta(Profile.RADIOTHERAPY_COURSE_SUMMARY),
-        "extension": _procedure_extensions(codes.RADIOTHERAPY_INTENT, course["intent"]),
         "status": "completed",
         "code": {"coding": [codes.RADIOTHERAPY_COURSE.coding()]},
         "subject": reference("Patient", ids.patient),
@@ -434,7 +440,7 @@ def radiotherapy_resources(course: dict, ids: Ids) -> list[dict]:
         "reasonReference": [reference("Condition", ids.primary)],
     }
     if course["total_dose_gy"] is None and course["fractions"] is None:
-        return [summary]
+        return [{**summary, **_extensions(extensions)}]
     volume_id = f"{resource_id}-volume"
     dose = [_extension("volume", valueReference=reference("BodyStructure", volume_id))]
     if course["total_dose_gy"] is not None:
@@ -452,10 +458,9 @@ def radiotherapy_resources(course: dict, ids: Ids) -> list[dict]:
         )
     if course["fractions"] is not None:
         dose.append(_extension("fractionsDelivered", valueUnsignedInt=course["fractions"]))
-        summary["extension"].append(
-            _extension(Extension.SESSIONS, valueUnsignedInt=course["fractions"])
-        )
-    summary["extension"].append({"url": Extension.DOSE_TO_VOLUME, "extension": dose})
+        extensions.append(_extension(Extension.SESSIONS, valueUnsignedInt=course["fractions"]))
+    extensions.append({"url": Extension.DOSE_TO_VOLUME, "extension": dose})
+    summary["extension"] = extensions
     volume = {
         "resourceType": "BodyStructure",
         "id": volume_id,
