@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
@@ -453,8 +454,12 @@ class CaseFhirView(APIView):
 
     @extend_schema(
         responses={
-            (200, fhir.CONTENT_TYPE): OpenApiTypes.OBJECT,
-            (404, "application/json"): OpenApiTypes.OBJECT,
+            (200, fhir.CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The case's mCODE bundle."
+            ),
+            (404, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Not found, or not in your centres."
+            ),
         }
     )
     def get(self, request, registry_id):
