@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
@@ -31,7 +32,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import access, api_jobs, exchange, jobs, services
 from .converters import RegistryIdConverter
 from .filters import PatientFilter
-from .interop import redcap
+from .interop import fhir, redcap
 from .models import RECORD_KINDS, Centre, Patient, RecordKind, TreatmentLine
 
 CHANGE_REASON = OpenApiParameter(
@@ -462,6 +463,31 @@ class CaseView(APIView):
         return _import_response(result)
 
 
+class CaseFhirView(APIView):
+    """A whole case as a FHIR R4 Bundle (collection) following mCODE STU3, in
+    `application/fhir+json`: de-identified for analysts (docs/fhir-mcode.md)."""
+
+    permission_classes = [RegistryAccess]
+
+    @extend_schema(
+        responses={
+            (200, fhir.CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The case's mCODE bundle."
+            ),
+            (404, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Not found, or not in your centres."
+            ),
+        }
+    )
+    def get(self, request, registry_id):
+        document = fhir.case_bundle(request.user, registry_id)
+        if document is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        response = HttpResponse(fhir.bundle_bytes(document), content_type=fhir.CONTENT_TYPE)
+        response["Content-Disposition"] = f'inline; filename="{registry_id}.fhir.json"'
+        return response
+
+
 class ImportView(APIView):
     """Check or import many cases from a JSON document or an XLSX workbook, as a background
     job: all or nothing. Answers 202 with the job to follow (`Location`, `url`)."""
@@ -533,7 +559,9 @@ class RedcapImportView(APIView):
 
 class ExportView(APIView):
     """The cases you may see, filtered like the patient list, as JSON or an XLSX workbook:
-    GET answers with the file; POST makes it in a background job (202), for large exports."""
+    GET answers with the file; POST makes it in a background job (202), for large exports.
+    A FHIR mCODE bundle of the cases (`output=fhir`) is made by POST only: it is checked
+    against the FHIR models before it is handed out, which takes a worker's time."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -544,7 +572,7 @@ class ExportView(APIView):
 
     @extend_schema(
         request=None,
-        parameters=[OpenApiParameter("output", str, enum=["json", "xlsx"])],
+        parameters=[OpenApiParameter("output", str, enum=["json", "xlsx", "fhir"])],
         responses=api_jobs.JOB_ACCEPTED,
     )
     def post(self, request):
@@ -566,6 +594,10 @@ class ExportView(APIView):
     )
     def get(self, request):
         fmt = request.query_params.get("output", "json")
+        if fmt == "fhir":
+            raise ValidationError(
+                {"output": ["A FHIR bundle of many cases is made in a background job: POST it."]}
+            )
         if fmt not in ("json", "xlsx"):
             raise ValidationError({"output": ["Use json or xlsx."]})
         queryset = access.patients(request.user)

@@ -44,6 +44,7 @@ urlpatterns = [
         api_quality.CaseUnlockView.as_view(),
         name="case-unlock",
     ),
+    path("cases/<registry_id:registry_id>/fhir/", api.CaseFhirView.as_view(), name="case-fhir"),
     path("import/", api.ImportView.as_view(), name="import"),
     path("import/redcap/", api.RedcapImportView.as_view(), name="import-redcap"),
     path("export/", api.ExportView.as_view(), name="export"),

@@ -4,7 +4,7 @@ A job is started here (its row, with the uploaded file or the export's filters, 
 enqueued once the row is committed), run by `registry.tasks.run_job` on whichever task
 backend the settings name, and read through `registry.access.jobs`. The work itself is the
 exchange module's: a job only calls `exchange.import_cases` / `exchange.export_document`
-and passes on their progress.
+(`interop.fhir.checked_bundle` for FHIR bundles) and passes on their progress.
 
 An import job writes its outcome in the same transaction as the import, so "succeeded"
 means "written" and a worker killed half-way leaves the database as it was; the job then
@@ -29,13 +29,18 @@ from django.utils import timezone
 
 from . import access, exchange, finding_services
 from .filters import PatientFilter
-from .interop import redcap
+from .interop import fhir, redcap
 from .models import Job
 
 logger = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_OUTPUTS = {"json": "application/json", "xlsx": XLSX}
+EXPORT_OUTPUTS = {"json": "application/json", "xlsx": XLSX, "fhir": fhir.CONTENT_TYPE}
+EXPORT_FILE_NAMES = {
+    "json": "mbc-cases.json",
+    "xlsx": "mbc-cases.xlsx",
+    "fhir": "mbc-cases.fhir.json",
+}
 STALE_REASON = (
     "The worker running this job stopped (no sign of life since {since:%Y-%m-%d %H:%M:%S} "
     "UTC). Nothing was changed: an import is saved whole or not at all. Start it again."
@@ -125,7 +130,7 @@ def export_filters(user, query: QueryDict) -> PatientFilter:
 def start_export(*, user, query: QueryDict, output: str) -> Job:
     """Queue an export of the cases the patient-list filters in `query` select."""
     if output not in EXPORT_OUTPUTS:
-        raise ValidationError({"output": ["Use json or xlsx."]})
+        raise ValidationError({"output": ["Use json, xlsx or fhir."]})
     filters = export_filters(user, query)
     if not filters.is_valid():
         raise ValidationError(filters.errors)
@@ -370,20 +375,27 @@ def _run_export(job: Job, reporter: ProgressReporter) -> None:
     deidentified = job.parameters["deidentified"] or not access.sees_identifying_data(job.owner)
     total = patients.count()
     reporter.report(0, total, f"Reading {total} cases")
-    document = exchange.export_document(patients, deidentified=deidentified)
     output = job.parameters["output"]
-    reporter.report(total, total, f"Writing the {output.upper()} file")
-    if output == "json":
-        content = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    if output == "fhir":
+        document = fhir.checked_bundle(patients, deidentified=deidentified)
+        count = total
+        reporter.report(total, total, "Writing the FHIR bundle")
+        content = fhir.bundle_bytes(document)
     else:
-        tables = exchange.cases_to_tables(document["cases"])
-        content = exchange.tables_to_xlsx(tables, deidentified=deidentified)
+        document = exchange.export_document(patients, deidentified=deidentified)
+        count = len(document["cases"])
+        reporter.report(total, total, f"Writing the {output.upper()} file")
+        if output == "json":
+            content = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+        else:
+            tables = exchange.cases_to_tables(document["cases"])
+            content = exchange.tables_to_xlsx(tables, deidentified=deidentified)
     _finish(
         job,
         reporter,
         state=Job.State.SUCCEEDED,
-        summary={"cases": len(document["cases"]), "deidentified": deidentified},
-        result_name=f"mbc-cases.{output}",
+        summary={"cases": count, "deidentified": deidentified},
+        result_name=EXPORT_FILE_NAMES[output],
         result_content_type=EXPORT_OUTPUTS[output],
         result_content=content,
     )

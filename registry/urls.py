@@ -28,6 +28,11 @@ urlpatterns = [
         name="patient-restore",
     ),
     path(
+        "patients/<registry_id:registry_id>/fhir/",
+        exchange.CaseFhirView.as_view(),
+        name="patient-fhir",
+    ),
+    path(
         "patients/<registry_id:registry_id>/audit/",
         audit.PatientAuditView.as_view(),
         name="patient-audit",

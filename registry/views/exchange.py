@@ -10,12 +10,12 @@ import zipfile
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
 from registry import access, exchange, jobs
-from registry.interop import redcap
+from registry.interop import fhir, redcap
 
 from .mixins import DataManagerRequiredMixin, RoleRequiredMixin
 
@@ -60,7 +60,11 @@ class ImportPageView(DataManagerRequiredMixin, View):
 
 class ExportForm(forms.Form):
     output = forms.ChoiceField(
-        choices=[("xlsx", "XLSX workbook (one sheet per record type)"), ("json", "JSON")],
+        choices=[
+            ("xlsx", "XLSX workbook (one sheet per record type)"),
+            ("json", "JSON"),
+            ("fhir", "FHIR R4 bundle (mCODE profiles)"),
+        ],
         widget=forms.RadioSelect,
         initial="xlsx",
     )
@@ -190,4 +194,16 @@ class RedcapExampleView(DataManagerRequiredMixin, View):
                 archive.write(REDCAP_EXAMPLE / name, f"redcap-example/{name}")
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="redcap-example.zip"'
+        return response
+
+
+class CaseFhirView(View):
+    """A case as a FHIR mCODE bundle, as the user may see it (de-identified for analysts)."""
+
+    def get(self, request, registry_id):
+        document = fhir.case_bundle(request.user, registry_id)
+        if document is None:
+            raise Http404("No patient found.")
+        response = HttpResponse(fhir.bundle_bytes(document), content_type=fhir.CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{registry_id}.fhir.json"'
         return response

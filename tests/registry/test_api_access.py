@@ -36,6 +36,7 @@ EXPECTED = {
     "api:case-review": CASE_STEP,
     "api:case-lock": CASE_STEP,
     "api:case-unlock": CASE_STEP,
+    "api:case-fhir": READ,
     "api:patient-archive": POST_ONLY,
     "api:patient-restore": POST_ONLY,
     "api:import": POST_ONLY,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from registry.models import BoardMeeting, Patient
 from registry.record_types import RECORD_TYPES
 from tests.conftest import Case
+from tests.jobs import jobs_run
 from tests.registry.test_url_access import EXPECTED, examples
 
 
@@ -153,8 +154,9 @@ def demo_case(patient) -> Case:
 @pytest.mark.django_db
 @pytest.mark.filterwarnings("ignore::lifelines.exceptions.ConvergenceWarning")  # 24 patients
 def test_no_analyst_response_names_any_demo_patient(client, django_user_model):
-    """The demo cohort, every analyst page, download and API answer, every patient's
-    identifiers; case pages and records of every third discussed patient."""
+    """The demo cohort, every analyst page, download and API answer (the FHIR bundles of the
+    cases and of the cohort too), every patient's identifiers; case pages and records of
+    every third discussed patient."""
     from rest_framework.test import APIClient
 
     from tests.registry.test_api_access import EXPECTED as API_ROUTES
@@ -178,6 +180,9 @@ def test_no_analyst_response_names_any_demo_patient(client, django_user_model):
     urls = {url(n, c) for n in API_ROUTES for c in sample if record_slug(n) in (None, *c.records)}
     responses += [api.get(u) for u in sorted(urls)]
     responses += [api.get("/api/export/", {"output": output}) for output in ("json", "xlsx")]
+    with jobs_run():  # the FHIR mCODE bundle of the cohort is made by a job
+        started = api.post("/api/export/?output=fhir")
+    responses.append(api.get(api.get(started["Location"]).json()["result_url"]))
 
     read = [r for r in responses if r.status_code == 200]
     assert {c.patient.centre.code for c in sample} >= {"MIL", "TOR"}

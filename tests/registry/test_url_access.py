@@ -53,6 +53,7 @@ EXPECTED = {
     "registry:meeting-update": EDIT,
     "registry:agenda-add": EDIT,
     "registry:decision-update": EDIT,
+    "registry:patient-fhir": READ,
     "registry:patient-audit": AUDIT,
     "registry:record-history": AUDIT,
     "registry:audit-log": AUDIT_LOG,

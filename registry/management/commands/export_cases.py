@@ -1,4 +1,4 @@
-"""python manage.py export_cases --format json|xlsx|csv --output PATH [filters]"""
+"""python manage.py export_cases --format json|xlsx|csv|fhir --output PATH [filters]"""
 
 import json
 from pathlib import Path
@@ -6,18 +6,22 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from registry import exchange
+from registry.interop import fhir
 from registry.models import Patient
 
 
 class Command(BaseCommand):
-    help = "Export the registry (or some centres) in the case exchange formats (docs/exchange.md)."
+    help = (
+        "Export the registry (or some centres) in the case exchange formats (docs/exchange.md) "
+        "or as a FHIR R4 mCODE bundle (docs/fhir-mcode.md)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["json", "xlsx", "csv"], default="json")
+        parser.add_argument("--format", choices=["json", "xlsx", "csv", "fhir"], default="json")
         parser.add_argument(
             "--output",
             required=True,
-            help="A file for json/xlsx; a directory for csv (one file per table).",
+            help="A file for json/xlsx/fhir; a directory for csv (one file per table).",
         )
         parser.add_argument(
             "--centre", action="append", default=[], help="Centre code; repeatable."
@@ -36,8 +40,14 @@ class Command(BaseCommand):
         if options["centre"]:
             patients = patients.filter(centre__code__in=options["centre"])
         deidentified = options["deidentified"]
-        document = exchange.export_document(patients, deidentified=deidentified)
         output = Path(options["output"])
+        if options["format"] == "fhir":
+            bundle = fhir.checked_bundle(patients, deidentified=deidentified)
+            output.write_bytes(fhir.bundle_bytes(bundle) + b"\n")
+            count = sum(e["resource"]["resourceType"] == "Patient" for e in bundle["entry"])
+            self.stdout.write(f"Exported {count} cases to {output} (FHIR mCODE bundle).")
+            return
+        document = exchange.export_document(patients, deidentified=deidentified)
         if options["format"] == "json":
             output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         else:
