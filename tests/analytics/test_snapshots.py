@@ -6,6 +6,9 @@ The cut-off rule itself is tested on hand-built courses in tests/registry/test_c
 import csv
 import io
 import json
+import shutil
+import subprocess
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -20,8 +23,10 @@ from analytics.columns import DATASETS
 from analytics.computed import computed_report
 from analytics.filters import CohortFilter
 from analytics.models import Snapshot
+from analytics.package import package_name
 from registry import access, services
 from registry.models import Job, Patient, ReceptorAssessment, ResponseAssessment
+from tests.analytics.test_package import rscript_or_skip
 from tests.builders import MBC, build_patient, day
 from tests.factories import UserFactory
 from tests.jobs import jobs_run
@@ -498,3 +503,36 @@ def test_a_snapshot_not_frozen_yet_points_to_its_job(client, analyst, case_a):
     assert (
         api.get(reverse("api:snapshot-detail", args=[snapshot.code])).json()["status"] == "failed"
     )
+
+
+@pytest.mark.filterwarnings("ignore::lifelines.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("report", ["cr", "opd"])
+def test_a_snapshots_r_script_recomputes_its_figures_after_edits(
+    client, analyst, cohort, centre_a, report, tmp_path
+):
+    """Issue 19's 'done when': the package downloaded from a snapshot, after the registry
+    changed, holds the frozen datasets and results, and its R script reproduces every
+    figure it recomputes to 1e-6 (it exits 1 otherwise)."""
+    rscript = rscript_or_skip(shutil.which("Rscript"))
+    snapshot = freeze_through_the_job(analyst, cutoff=date.today())
+    client.force_login(analyst)
+    url = reverse("analytics:snapshot-package", args=[snapshot.code, report])
+    frozen = client.get(url).content
+    build_patient(centre_a, lines=[(0, None, None, "endocrine")], responses=[(2, 1, "CR")])
+    services.record_delete(
+        user=UserFactory(is_superuser=True),
+        record=ResponseAssessment.objects.filter(patient=cohort[0]).last(),
+    )
+
+    downloaded = client.get(url).content
+    with zipfile.ZipFile(io.BytesIO(downloaded)) as archive:
+        archive.extractall(tmp_path)
+    folder = tmp_path / package_name(report, snapshot.code)
+    run = subprocess.run(
+        [rscript, "analysis.R"], cwd=folder, capture_output=True, text=True, timeout=300
+    )
+
+    assert downloaded == frozen
+    assert f"# Snapshot: {snapshot.code}" in (folder / "analysis.R").read_text()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "all equal the registry's" in run.stdout
