@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from bench.generate import generate
 from registry.interop import fhir
 from registry.interop.fhir import bundle, codes
 from registry.interop.fhir.codes import Profile
@@ -838,7 +839,8 @@ def test_export_command_writes_a_fhir_bundle(tmp_path, case_a, case_b):
 
 @pytest.mark.django_db
 def test_the_demo_cohorts_bundle_validates_and_reads_back():
-    call_command("seed_demo", patients=40, stdout=io.StringIO())  # the demo's own seed
+    # The demo's own courses and seed, written in bulk (bench/generate.py).
+    generate(patients=40, seed=2017, board_meetings=False, out=lambda line: None)
     patients = Patient.objects.all()
 
     for deidentified in (False, True):
