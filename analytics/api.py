@@ -22,7 +22,7 @@ from registry.models.vocabularies import Presentation
 from registry.pagination import PageNumberPagination
 
 from . import drilldown, snapshots
-from .catalogue import REPORTS
+from .catalogue import REPORTS, ReportSpec
 from .cohorts import build_cohort
 from .computed import computed_report
 from .endpoint_views import FILES, endpoint_file
@@ -56,8 +56,11 @@ FILTERS = [
 PATIENT_LIST = inline_serializer(
     "PatientsBehindCount",
     {
-        "report": serializers.CharField(),
-        "cell": serializers.CharField(help_text="The count's path in the report's JSON."),
+        "report": serializers.CharField(help_text="The report's name, or 'endpoint'."),
+        "snapshot": serializers.CharField(
+            required=False, help_text="The snapshot ID, when the counts are a snapshot's."
+        ),
+        "cell": serializers.CharField(help_text="The count's path in the analysis's JSON."),
         "unit": serializers.CharField(help_text="What a row is: patients, CR episodes, lines."),
         "count": serializers.IntegerField(help_text="Rows behind the count: the count itself."),
         "columns": serializers.DictField(
@@ -150,26 +153,42 @@ class PatientsBehindView(APIView):
     def get(self, request, report, cell):
         filters = _report_request(request, report)
         cohort = build_cohort(access.patients(request.user), filters.cohort_filter())
-        try:
-            counted = drilldown.patients_behind(REPORTS[report], cohort, cell)
-        except drilldown.UnknownCell:
-            raise NotFound(f"The report '{report}' has no count '{cell}'.") from None
-        listed = drilldown.patient_list(cell, counted)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(listed, request, view=self)
-        return Response(
-            {
-                "report": report,
-                "cell": cell,
-                "unit": listed.unit,
-                "count": paginator.page.paginator.count,
-                "columns": listed.meanings,
-                "data_cutoff": cohort.data_cutoff,
-                "next": paginator.get_next_link(),
-                "previous": paginator.get_previous_link(),
-                "results": page,
-            }
-        )
+        return patients_behind_response(request, self, REPORTS[report], cohort, cell)
+
+
+def patients_behind_response(request, view, spec: ReportSpec, cohort, cell: str) -> Response:
+    """One page of the rows behind a count of an analysis (a report, a snapshot's report,
+    an endpoint), from the cohort it counted in; 404 for a count it does not have."""
+    try:
+        counted = drilldown.patients_behind(spec, cohort, cell)
+    except drilldown.UnknownCell:
+        raise NotFound(f"The analysis '{spec.name}' has no count '{cell}'.") from None
+    listed = drilldown.patient_list(cell, counted)
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(listed, request, view=view)
+    frozen = cohort.frozen
+    return Response(
+        {
+            "report": spec.name,
+            **({"snapshot": frozen.snapshot["id"]} if frozen else {}),
+            "cell": cell,
+            "unit": listed.unit,
+            "count": paginator.page.paginator.count,
+            "columns": listed.meanings,
+            "data_cutoff": cohort.data_cutoff,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": page,
+        }
+    )
+
+
+DRILL_RESPONSES = {
+    200: PATIENT_LIST,
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Refused, by field."),
+    403: ERROR,
+    404: ERROR,
+}
 
 
 DEFINITION_PARAMETERS = [
@@ -274,6 +293,50 @@ class EndpointAdHocView(APIView):
         return Response(_computed(request, definition).result)
 
 
+class EndpointAdHocPatientsView(APIView):
+    """The patients behind one count of an ad hoc endpoint analysis (the definition and the
+    filters in the query, as for the analysis); `cell` names the count by its path in the
+    analysis's JSON: `overall.km.events`, `groups.estimates.HR+/HER2-.km.n`,
+    `selection[with the origin].remaining`, `by_centre.MIL.km.at_risk[12].at_risk`."""
+
+    permission_classes = [permissions.IsAuthenticated, ReportReaders]
+
+    @extend_schema(
+        parameters=[*DEFINITION_PARAMETERS, *FILTERS[:-1], OpenApiParameter("page", int)],
+        responses=DRILL_RESPONSES,
+    )
+    def get(self, request, cell):
+        try:
+            definition = parse_definition(request.query_params)
+        except InvalidDefinition as invalid:
+            raise ValidationError(invalid.errors) from None
+        return _endpoint_patients(request, self, definition, cell)
+
+
+class EndpointPatientsView(APIView):
+    """The patients behind one count of a saved endpoint's analysis, with the filters."""
+
+    permission_classes = [permissions.IsAuthenticated, ReportReaders]
+
+    @extend_schema(
+        parameters=[*FILTERS[:-1], OpenApiParameter("page", int)], responses=DRILL_RESPONSES
+    )
+    def get(self, request, slug, cell):
+        return _endpoint_patients(request, self, _saved(slug).definition, cell)
+
+
+def _saved(slug: str) -> SavedEndpoint:
+    saved = SavedEndpoint.objects.filter(slug=slug).first()
+    if saved is None:
+        raise NotFound("No saved endpoint of that name.")
+    return saved
+
+
+def _endpoint_patients(request, view, definition, cell: str) -> Response:
+    cohort = build_cohort(access.patients(request.user), _filters(request).cohort_filter())
+    return patients_behind_response(request, view, endpoint_spec(definition), cohort, cell)
+
+
 class EndpointAnalysisView(APIView):
     """A saved endpoint's analysis on the caller's patients, with the cohort filters."""
 
@@ -281,10 +344,7 @@ class EndpointAnalysisView(APIView):
 
     @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug):
-        saved = SavedEndpoint.objects.filter(slug=slug).first()
-        if saved is None:
-            raise NotFound("No saved endpoint of that name.")
-        return Response(_computed(request, saved.definition).result)
+        return Response(_computed(request, _saved(slug).definition).result)
 
 
 class EndpointFileView(APIView):
@@ -301,9 +361,7 @@ class EndpointFileView(APIView):
         responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     def get(self, request, slug, filename):
-        saved = SavedEndpoint.objects.filter(slug=slug).first()
-        if saved is None:
-            raise NotFound("No saved endpoint of that name.")
+        saved = _saved(slug)
         return endpoint_file(_computed(request, saved.definition), filename, saved.slug)
 
 
@@ -416,6 +474,20 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         by_centre = request.query_params.get("by_centre", "") not in ("", "0", "false", "False")
         frozen = self.frozen()
         return Response(snapshots.snapshot_result(frozen, REPORTS[report], by_centre=by_centre))
+
+    @extend_schema(parameters=[OpenApiParameter("page", int)], responses=DRILL_RESPONSES)
+    @action(
+        detail=True,
+        url_path=r"reports/(?P<report>[a-z-]+)/counts/(?P<cell>.+)/patients",
+        url_name="report-patients",
+    )
+    def report_patients(self, request, snapshot=None, report=None, cell=None):
+        """The patients behind one count of a snapshot's report, from what it froze (the
+        patients counted then, whatever was edited since)."""
+        if report not in REPORTS:
+            raise NotFound(f"No report '{report}'; use one of {', '.join(REPORTS)}.")
+        cohort = snapshots.snapshot_cohort(self.frozen())
+        return patients_behind_response(request, self, REPORTS[report], cohort, cell)
 
     @extend_schema(
         parameters=[OpenApiParameter("to", str, required=True, description="A snapshot ID.")],

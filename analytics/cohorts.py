@@ -4,6 +4,7 @@ Reads go through `registry.access` (the user's centres, archived patients left o
 the derived tables `registry.derived` maintains (one query per table), never through views.
 """
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,12 +13,13 @@ from django.db.models import QuerySet
 
 from registry.derived import EPISODE_FIELDS, LINE_FIELDS, PATIENT_FIELDS, PROGRESSION_FIELDS
 from registry.domain.dates import age_in_completed_years
+from registry.domain.quality_rules import SelectionInputs
 from registry.models import CrEpisodeSummary, LineSummary, Patient, ProgressionSummary
 from registry.selectors import not_recorded_counts
 
 from .columns import EPISODE_COLUMNS, LINE_COLUMNS, PATIENT_COLUMNS, PROGRESSION_COLUMNS
 from .filters import CohortFilter, CohortFilterSet
-from .quality import cohort_quality
+from .quality import cohort_quality, patients_in_doubt
 
 # Read live from the patient row (a join, no derivation): an edit or a move shows at once.
 # The MBC diagnosis date comes last: the year and the age follow it in PATIENT_COLUMNS.
@@ -42,6 +44,9 @@ class Frozen:
     data_cutoff: date
     not_recorded: dict
     quality: dict
+    # Step key -> registry IDs in doubt at the freeze; None for a snapshot frozen before
+    # they were kept (its reports were stored then; its lists read today's doubt).
+    in_doubt: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,20 @@ class Cohort:
 
     @property
     def patient_ids(self):
-        """The selected patients' ids as a subquery, for the in-doubt counts of the selection
-        steps. A snapshot's are its patients by registry ID: its reports are computed and
-        stored at the freeze, so they state the doubt as it stood then, beside its frozen
-        quality counts (docs/decisions/0020-analysis-snapshots.md)."""
+        """The selected patients' ids as a subquery (a snapshot's: its patients by registry
+        ID), for the quality and in-doubt counts."""
         if self.source is not None:
             return self.source.values("pk")
         registry_ids = self.patients["registry_id"].tolist()
         return Patient.objects.filter(registry_id__in=registry_ids).values("pk")
+
+    def in_doubt(self, steps: Mapping[Hashable, SelectionInputs]) -> dict[Hashable, frozenset]:
+        """Per selection step, the registry IDs in doubt (`analytics.quality`). A snapshot's
+        are those frozen with it, so its in-doubt counts and the lists behind them state
+        the doubt as it stood at the freeze (docs/decisions/0020-analysis-snapshots.md)."""
+        if self.frozen is not None and self.frozen.in_doubt is not None:
+            return {key: frozenset(self.frozen.in_doubt.get(str(key), ())) for key in steps}
+        return patients_in_doubt(self.patient_ids, steps)
 
     @property
     def not_recorded(self) -> dict:

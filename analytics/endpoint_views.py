@@ -1,25 +1,29 @@
 """Pages and files of the configurable endpoints: the list, the form, an analysis.
 
 The analysis is `analytics.endpoints.endpoint_report`, computed once per (definition,
-filters, centres seen, data version) through `analytics.computed`; these views render it.
+filters, centres seen, data version) through `analytics.computed`; these views render it,
+and list the patients behind each of its counts (`analytics.drilldown`).
 """
 
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
-from registry import spreadsheets
+from registry import access, spreadsheets
 
 from . import downloads, plots
+from .cohorts import build_cohort
 from .computed import ComputedReport, computed_report
 from .endpoints import DECISIONS, InvalidDefinition, at_risk_table, endpoint_plot, endpoint_spec
 from .endpoints import summary_table as endpoint_summary_table
 from .forms import FIELDS, EndpointForm, SaveEndpointForm
 from .models import SavedEndpoint
 from .services import saved_endpoint_create
-from .views import ReportAccessMixin
+from .views import DrillSource, PatientsBehindView, ReportAccessMixin
 
 FILES = {
     "analysis.json": "JSON",
@@ -113,6 +117,30 @@ class EndpointAnalysisMixin(ReportAccessMixin):
         query = {k: v for k, v in definition.as_dict().items() if v not in (None, "")}
         return definition, form, urlencode(query)
 
+    def refusal(self, definition, form, filters) -> HttpResponse | None:
+        """A file or list asked without a computable definition or with refused filters:
+        400 with what is wrong (an empty form says what is missing)."""
+        if definition is None:
+            form = form if form.is_bound else EndpointForm({})
+            form.is_valid()
+        for invalid in (form, filters.form if not filters.is_valid() else None):
+            if invalid is not None and invalid.errors:
+                return render(
+                    self.request, "analytics/invalid_filters.html", {"form": invalid}, status=400
+                )
+        return None
+
+    def page_url(self) -> str:
+        if self.saved is not None:
+            return reverse("analytics:endpoint-saved", args=[self.saved.slug])
+        return reverse("analytics:endpoint-analysis")
+
+    def drill_route(self) -> tuple[str, dict]:
+        """The drill-down route of this analysis's counts (analytics.templatetags.reports)."""
+        if self.saved is not None:
+            return "analytics:endpoint-saved-patients", {"slug": self.saved.slug}
+        return "analytics:endpoint-analysis-patients", {}
+
 
 class EndpointAnalysisView(EndpointAnalysisMixin, View):
     def get(self, request, slug=None):
@@ -137,6 +165,8 @@ class EndpointAnalysisView(EndpointAnalysisMixin, View):
             "report": result,
             "matches": result["meta"]["selection"]["patients_selected"] > 0,
             "query": "&".join(q for q in (definition_query, filter_query) if q),
+            "drill_route": self.drill_route(),
+            "plot": endpoint_plot(result),
             "save_form": None if slug else SaveEndpointForm(initial=definition.as_dict()),
         }
         return render(request, "analytics/endpoint.html", context)
@@ -146,13 +176,27 @@ class EndpointFileView(EndpointAnalysisMixin, View):
     def get(self, request, filename, slug=None):
         definition, form, _ = self.definition_form()
         filters = self.cohort_filters()
-        if definition is None:  # an empty form says what is missing
-            form = form if form.is_bound else EndpointForm({})
-            form.is_valid()
-        for invalid in (form, filters.form if not filters.is_valid() else None):
-            if invalid is not None and invalid.errors:
-                return render(
-                    request, "analytics/invalid_filters.html", {"form": invalid}, status=400
-                )
+        refused = self.refusal(definition, form, filters)
+        if refused is not None:
+            return refused
         stem = self.saved.slug if self.saved else "endpoint"
         return endpoint_file(computed_endpoint(request, definition, filters), filename, stem)
+
+
+class EndpointPatientsBehindView(EndpointAnalysisMixin, PatientsBehindView):
+    """The list behind a count of an endpoint analysis, from its cohort and filters."""
+
+    def source(self) -> DrillSource | HttpResponse:
+        definition, form, _ = self.definition_form()
+        filters = self.cohort_filters()
+        refused = self.refusal(definition, form, filters)
+        if refused is not None:
+            return refused
+        cohort = build_cohort(access.patients(self.request.user), filters.cohort_filter())
+        stem = self.saved.slug if self.saved else "endpoint"
+        return DrillSource(
+            endpoint_spec(definition),
+            cohort,
+            self.page_url(),
+            f"{stem}-patients-{timezone.localdate().isoformat()}.csv",
+        )

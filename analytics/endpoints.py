@@ -5,8 +5,10 @@ same for the page's form, the API and a saved definition. `endpoint_times` turns
 Cohort's frames into one row per patient (origin, end, time in months, event), with
 pandas merges only: no derivation from the records, no loop over patients. A data cut-off
 is a parameter: events after it are ignored and observation is censored at it.
-`endpoint_report` gives the same numbers the fixed reports show (survival.py does every
-statistic). Choices the definitions leave open: docs/decisions/0021-configurable-endpoints.md.
+`endpoint_counts` builds every count with the rows behind it (`Counted`, so the drill-down
+lists exactly the patients counted) and `endpoint_report` gives its numbers, the same the
+fixed reports show (survival.py does every statistic). Choices the definitions leave open:
+docs/decisions/0021-configurable-endpoints.md.
 """
 
 from collections.abc import Mapping
@@ -25,7 +27,7 @@ from .catalogue import Curve, Plot, ReportSpec
 from .cohorts import Cohort
 from .columns import PATIENT_COLUMNS
 from .reports.characteristics import SUBTYPE_GROUPS, SUBTYPES
-from .reports.common import clean, meta
+from .reports.common import Counted, clean, kaplan_meier, meta, numbers
 
 ORIGINS = {
     "mbc_diagnosis": "MBC diagnosis",
@@ -208,7 +210,8 @@ def parse_definition(data: Mapping) -> EndpointDefinition:
 
 @dataclass(frozen=True)
 class EndpointTimes:
-    """The time-to-event frame (TIME_COLUMNS) and how the cohort came down to it."""
+    """The time-to-event frame (TIME_COLUMNS) and how the cohort came down to it: each step
+    with the rows that remain after it."""
 
     frame: pd.DataFrame
     selection: list[dict]
@@ -295,17 +298,14 @@ def endpoint_times(
     else:
         frame["origin"] = _dates(population[ORIGIN_COLUMN[definition.origin]]).to_numpy()
     steps = [
-        {"step": "patients selected by the filters", "remaining": len(patients)},
-        {
-            "step": f"in the population: {POPULATIONS[definition.population]}",
-            "remaining": len(frame),
-        },
+        _step("patients selected by the filters", patients),
+        _step(f"in the population: {POPULATIONS[definition.population]}", frame),
     ]
     frame = frame[frame["origin"].notna()]
-    steps.append({"step": "with the origin", "remaining": len(frame)})
+    steps.append(_step("with the origin", frame, ("origin",)))
     if limit is not None:
         frame = frame[frame["origin"] <= limit]
-        steps.append({"step": "with the origin on or before the cut-off", "remaining": len(frame)})
+        steps.append(_step("with the origin on or before the cut-off", frame, ("origin",)))
 
     facts = patients.set_index("registry_id")
     ids = frame["registry_id"]
@@ -316,7 +316,8 @@ def endpoint_times(
         death = death.where(death <= limit)
     frame = frame.assign(observed_until=last_contact.to_numpy(), death=death.to_numpy())
     frame = frame[frame["observed_until"] >= frame["origin"]].copy()
-    steps.append({"step": "with follow-up after the origin", "remaining": len(frame)})
+    followed = frame[["registry_id", "centre", "origin", "observed_until"]]
+    steps.append(_step("with follow-up after the origin", followed, ("origin", "observed_until")))
 
     frame["death"] = frame["death"].where(frame["death"] >= frame["origin"])
     candidates = [frame["death"]]
@@ -374,6 +375,10 @@ def endpoint_times(
     )
 
 
+def _step(name: str, remaining: pd.DataFrame, facts: tuple[str, ...] = ()) -> dict:
+    return {"step": name, "remaining": Counted(remaining, facts)}
+
+
 def _alive_at_end(frame: pd.DataFrame, facts: pd.DataFrame, limit) -> pd.Series:
     """Alive at the end of observation: no death recorded, or (with a cut-off) none by it."""
     death = _dates(frame["registry_id"].map(facts["death_date"]))
@@ -382,15 +387,13 @@ def _alive_at_end(frame: pd.DataFrame, facts: pd.DataFrame, limit) -> pd.Series:
     return death.isna()
 
 
-def patients_at_risk(times: pd.DataFrame, at_months: float) -> pd.DataFrame:
-    """The rows of the time-to-event frame still at risk at `at_months` (as the at-risk
-    table counts them: time >= t)."""
-    return times[times["months"] >= at_months]
+# What a listed patient's row of an estimate shows: why and when it counts.
+ESTIMATE_FACTS = ("group", "origin_date", "end_date", "months", "event")
 
 
 def _estimates(rows: pd.DataFrame) -> dict:
     return {
-        "km": survival.kaplan_meier(rows["months"], rows["event"]).as_dict(),
+        "km": kaplan_meier(rows, "months", "event", facts=ESTIMATE_FACTS),
         "follow_up": survival.reverse_km_follow_up(
             rows["follow_up_months"], ~rows["alive_at_end"].astype(bool)
         ).as_dict(),
@@ -410,31 +413,20 @@ def _comparison(rows: pd.DataFrame, column: str, order: list[str]) -> dict:
     return result
 
 
-def endpoint_report(
+def endpoint_counts(
     cohort: Cohort,
     definition: EndpointDefinition,
     *,
     by_centre: bool = False,
     cutoff: date | None = None,
 ) -> dict:
-    """The endpoint's KM summary, follow-up, groups with log-rank and Cox, per centre if asked."""
+    """The endpoint's selection, KM summary, follow-up, groups with log-rank and Cox, per
+    centre if asked; every count with its rows (analytics.drilldown lists them)."""
     times = endpoint_times(cohort, definition, cutoff=cutoff)
     rows = times.frame
-    report = {
-        "meta": meta(
-            "endpoint",
-            cohort,
-            analysis_cutoff=clean(cutoff),
-            decisions=DECISIONS,
-        ),
-        "definition": {**definition.as_dict(), "label": definition.label},
-        "selection": times.selection,
-        "overall": _estimates(rows),
-    }
-    if cutoff is not None:
-        report["meta"]["data_cutoff"] = clean(min(cutoff, cohort.data_cutoff or cutoff))
+    counts = {"selection": times.selection, "overall": _estimates(rows)}
     if definition.group_by:
-        report["groups"] = {
+        counts["groups"] = {
             "by": definition.group_by,
             "estimates": {
                 g: _estimates(rows[rows["group"] == g])
@@ -445,8 +437,27 @@ def endpoint_report(
         }
     if by_centre:
         centres = sorted(rows["centre"].unique().tolist())
-        report["by_centre"] = {c: _estimates(rows[rows["centre"] == c]) for c in centres}
-        report["centre_comparison"] = _comparison(rows, "centre", centres)
+        counts["by_centre"] = {c: _estimates(rows[rows["centre"] == c]) for c in centres}
+        counts["centre_comparison"] = _comparison(rows, "centre", centres)
+    return counts
+
+
+def endpoint_report(
+    cohort: Cohort,
+    definition: EndpointDefinition,
+    *,
+    by_centre: bool = False,
+    cutoff: date | None = None,
+) -> dict:
+    """The endpoint's figures as the page, the files and the API give them."""
+    counts = endpoint_counts(cohort, definition, by_centre=by_centre, cutoff=cutoff)
+    report = {
+        "meta": meta("endpoint", cohort, analysis_cutoff=clean(cutoff), decisions=DECISIONS),
+        "definition": {**definition.as_dict(), "label": definition.label},
+        **numbers(counts),
+    }
+    if cutoff is not None:
+        report["meta"]["data_cutoff"] = clean(min(cutoff, cohort.data_cutoff or cutoff))
     return report
 
 
@@ -456,6 +467,7 @@ def endpoint_spec(definition: EndpointDefinition, *, cutoff: date | None = None)
         "endpoint",
         definition.label,
         partial(endpoint_report, definition=definition, cutoff=cutoff),
+        counts=partial(endpoint_counts, definition=definition, cutoff=cutoff),
     )
 
 
@@ -464,10 +476,16 @@ def endpoint_plot(report: dict) -> Plot:
 
     def curves(result: dict) -> list[Curve]:
         if "by_centre" in result:
-            return [Curve(f"Centre {c}", e["km"]) for c, e in result["by_centre"].items()]
+            return [
+                Curve(f"Centre {c}", e["km"], f"by_centre.{c}.km")
+                for c, e in result["by_centre"].items()
+            ]
         if "groups" in result:
-            return [Curve(g, e["km"]) for g, e in result["groups"]["estimates"].items()]
-        return [Curve(ALL_PATIENTS, result["overall"]["km"])]
+            return [
+                Curve(g, e["km"], f"groups.estimates.{g}.km")
+                for g, e in result["groups"]["estimates"].items()
+            ]
+        return [Curve(ALL_PATIENTS, result["overall"]["km"], "overall.km")]
 
     def test(result: dict) -> dict | None:
         comparison = result.get("centre_comparison") or result.get("groups") or {}

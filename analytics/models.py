@@ -86,6 +86,9 @@ class Snapshot(models.Model):
     selection = models.JSONField(default=dict)
     not_recorded = models.JSONField(default=dict)
     quality = models.JSONField(default=dict)
+    # Selection step -> the registry IDs in doubt at it at the freeze (analytics.quality);
+    # null for a snapshot frozen before they were kept.
+    in_doubt = models.JSONField(null=True, default=None)
     # name -> {"columns": [...], "date_columns": [...], "rows": n}: what the chunks hold.
     datasets = models.JSONField(default=dict)
 

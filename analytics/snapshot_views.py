@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import ListView
 
@@ -20,7 +21,7 @@ from .models import Snapshot
 from .package import analysis_package
 from .snapshot_diff import diff_table, snapshot_diff
 from .tables import report_tables
-from .views import ReportAccessMixin
+from .views import DrillSource, PatientsBehindView, ReportAccessMixin
 
 SNAPSHOT_ID_COLUMN = {"snapshot_id": "The snapshot these rows were frozen in"}
 FALSE_VALUES = ("", "0", "false", "False", "off")
@@ -151,6 +152,11 @@ class SnapshotReportView(SnapshotMixin, View):
                 "overall": result["overall"],
                 "query": "by_centre=on" if self.by_centre() else "",
                 "datasets": DATASETS,
+                # Counts open the snapshot's own lists, never the live registry's.
+                "drill_route": (
+                    "analytics:snapshot-patients",
+                    {"snapshot": found.code, "report": spec.name},
+                ),
             },
         )
 
@@ -265,4 +271,18 @@ class SnapshotDiffView(SnapshotMixin, View):
                 "shown": PAGE_ROWS,
                 "changed_group": [c for c in diff["changed"] if c["changed_group"]][:PAGE_ROWS],
             },
+        )
+
+
+class SnapshotPatientsBehindView(SnapshotMixin, PatientsBehindView):
+    """The list behind a count of a snapshot's report: from what the snapshot froze, so it
+    holds the patients counted then, whatever was edited since."""
+
+    def source(self) -> DrillSource:
+        spec, found = self.spec(), self.snapshot()
+        return DrillSource(
+            spec,
+            snapshots.snapshot_cohort(found),
+            reverse("analytics:snapshot-report", args=[found.code, spec.name]),
+            f"{found.code}-{spec.name}-patients.csv",
         )

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from registry import access, jobs
 from registry.derived import derive_at_cutoff
+from registry.domain.quality_rules import CR_STEP_INPUTS, OPD_STEP_INPUTS, SUBTYPE_INPUTS
 from registry.models import Job, Patient
 from registry.selectors import data_version, not_recorded_counts
 
@@ -40,7 +41,8 @@ from .columns import DATASETS
 from .computed import report_result
 from .filters import CohortFilter, CohortFilterSet
 from .models import Snapshot, SnapshotChunk, SnapshotResult
-from .quality import cohort_quality
+from .quality import cohort_quality, patients_in_doubt
+from .reports.common import SUBTYPE
 
 BATCH_SIZE = 2000
 FUTURE_CUTOFF = "The data cut-off cannot be after today: the registry cannot know it yet."
@@ -142,6 +144,11 @@ def run_freeze_job(job: Job, reporter: jobs.ProgressReporter) -> None:
         )
 
 
+# Every selection step whose doubt a report states: its patients in doubt are frozen too,
+# so a snapshot's in-doubt counts and the lists behind them stay those of the freeze.
+REPORT_STEPS = {**CR_STEP_INPUTS, **OPD_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS}
+
+
 def freeze(snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = None) -> None:
     """Derive, store and stamp the snapshot's datasets, in the caller's transaction.
 
@@ -158,6 +165,7 @@ def freeze(snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = 
     writer = _ChunkWriter(snapshot)
     counts = Counter()
     quality = Counter()
+    in_doubt: dict[str, set[str]] = {str(step): set() for step in REPORT_STEPS}
     not_recorded: dict[str, dict] = {}
     for start in range(0, len(order), BATCH_SIZE):
         batch = Patient.objects.filter(pk__in=order[start : start + BATCH_SIZE])
@@ -165,6 +173,8 @@ def freeze(snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = 
         writer.write(rows)
         counts.update(selected=len(kept), after_cutoff=after_cutoff)
         quality.update(cohort_quality(kept))
+        for step, registry_ids in patients_in_doubt(kept, REPORT_STEPS).items():
+            in_doubt[str(step)] |= registry_ids
         for key, figures in not_recorded_counts(Patient.objects.filter(pk__in=kept)).items():
             total = not_recorded.setdefault(
                 key, {**figures, "records": 0, "of_records": 0, "patients": 0}
@@ -183,6 +193,7 @@ def freeze(snapshot: Snapshot, *, progress: Callable[[int, int], None] | None = 
         "diagnosed_after_cutoff": counts["after_cutoff"],
     }
     snapshot.quality = dict(quality)
+    snapshot.in_doubt = {step: sorted(registry_ids) for step, registry_ids in in_doubt.items()}
     snapshot.not_recorded = not_recorded
     snapshot.datasets = writer.catalogue()
     snapshot.state = Snapshot.State.READY
@@ -339,6 +350,7 @@ def snapshot_cohort(snapshot: Snapshot) -> Cohort:
             data_cutoff=snapshot.data_cutoff,
             not_recorded=snapshot.not_recorded,
             quality=snapshot.quality,
+            in_doubt=snapshot.in_doubt,
         ),
         **frames,
     )

@@ -9,6 +9,19 @@ from . import (
 
 app_name = "analytics"
 
+
+def drill_paths(prefix: str, name: str, view) -> list:
+    """The list behind a count of an analysis at `prefix`: its page and its CSV."""
+    return [
+        path(f"{prefix}counts/<path:cell>/patients/", view.as_view(), name=name),
+        path(
+            f"{prefix}counts/<path:cell>/patients.csv",
+            view.as_view(as_csv=True),
+            name=f"{name}-csv",
+        ),
+    ]
+
+
 snapshot_urls = [
     path("snapshots/", snapshot_views.SnapshotListView.as_view(), name="snapshot-list"),
     path("snapshots/new/", snapshot_views.SnapshotCreateView.as_view(), name="snapshot-create"),
@@ -47,6 +60,11 @@ snapshot_urls = [
         snapshot_views.SnapshotPackageView.as_view(),
         name="snapshot-package",
     ),
+    *drill_paths(
+        "snapshots/<snapshot_id:snapshot>/<slug:report>/",
+        "snapshot-patients",
+        snapshot_views.SnapshotPatientsBehindView,
+    ),
     path(
         "snapshots/<snapshot_id:snapshot>/<slug:report>/plots/<slug:plot>.<plot_format:fmt>",
         snapshot_views.SnapshotPlotView.as_view(),
@@ -68,6 +86,11 @@ urlpatterns = [
         endpoint_views.EndpointFileView.as_view(),
         name="endpoint-analysis-file",
     ),
+    *drill_paths(
+        "endpoints/analysis/",
+        "endpoint-analysis-patients",
+        endpoint_views.EndpointPatientsBehindView,
+    ),
     path(
         "endpoints/saved/<slug:slug>/",
         endpoint_views.EndpointAnalysisView.as_view(),
@@ -77,6 +100,11 @@ urlpatterns = [
         "endpoints/saved/<slug:slug>/<endpoint_file:filename>",
         endpoint_views.EndpointFileView.as_view(),
         name="endpoint-saved-file",
+    ),
+    *drill_paths(
+        "endpoints/saved/<slug:slug>/",
+        "endpoint-saved-patients",
+        endpoint_views.EndpointPatientsBehindView,
     ),
     path(
         "datasets/<slug:dataset>.<dataset_format:fmt>",
@@ -90,16 +118,7 @@ urlpatterns = [
         name="download",
     ),
     path("<slug:report>/package.zip", views.ReportPackageView.as_view(), name="package"),
-    path(
-        "<slug:report>/counts/<path:cell>/patients/",
-        views.PatientsBehindView.as_view(),
-        name="patients",
-    ),
-    path(
-        "<slug:report>/counts/<path:cell>/patients.csv",
-        views.PatientsBehindDownloadView.as_view(),
-        name="patients-csv",
-    ),
+    *drill_paths("<slug:report>/", "patients", views.PatientsBehindView),
     path(
         "<slug:report>/plots/<slug:plot>.<plot_format:fmt>",
         views.PlotView.as_view(),

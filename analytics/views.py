@@ -1,10 +1,13 @@
 """Report pages, downloads and plots for analysts and auditors."""
 
+from dataclasses import dataclass
+
 import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
@@ -12,7 +15,7 @@ from registry import access, spreadsheets
 
 from . import downloads, drilldown, package, plots
 from .catalogue import REPORTS, ReportSpec
-from .cohorts import build_cohort
+from .cohorts import Cohort, build_cohort
 from .columns import DATASETS
 from .computed import ComputedReport, computed_report
 from .filters import CohortFilterSet
@@ -158,48 +161,70 @@ class PlotView(ReportAccessMixin, View):
         return response
 
 
-class PatientsBehindMixin(ReportAccessMixin):
-    """The list behind one count of a report, from the user's cohort with the report's filters."""
+@dataclass(frozen=True)
+class DrillSource:
+    """Where a drill-down's counts come from: the analysis, its cohort, its page."""
 
-    def patient_list(self, filters) -> drilldown.PatientList:
-        cell = self.kwargs["cell"]
-        cohort = build_cohort(access.patients(self.request.user), filters.cohort_filter())
-        try:
-            counted = drilldown.patients_behind(self.spec(), cohort, cell)
-        except drilldown.UnknownCell:
-            raise Http404("This report has no such count.") from None
-        return drilldown.patient_list(cell, counted)
+    spec: ReportSpec
+    cohort: Cohort
+    page_url: str
+    csv_filename: str
 
 
-class PatientsBehindView(PatientsBehindMixin, View):
+class PatientsBehindView(ReportAccessMixin, View):
+    """The list behind one count of an analysis (its page, or its CSV with `as_csv`), from
+    the cohort the analysis counted in: a live report's, a snapshot's, an endpoint's.
+
+    Each route's view says where the counts come from (`source`); the list itself, its
+    pages and its CSV are the same for all of them (`analytics.drilldown`).
+    """
+
     page_size = 50
+    as_csv = False
 
-    def get(self, request, report, cell):
+    def source(self) -> DrillSource | HttpResponse:
+        """A live report with the query's filters (a response if they are refused)."""
         spec = self.spec()
         filters = self.cohort_filters()
         if not filters.is_valid():
             return self.invalid(filters)
-        listed = self.patient_list(filters)
+        cohort = build_cohort(access.patients(self.request.user), filters.cohort_filter())
+        return DrillSource(
+            spec,
+            cohort,
+            reverse("analytics:report", args=[spec.name]),
+            f"{spec.name}-patients-{timezone.localdate().isoformat()}.csv",
+        )
+
+    def get(self, request, cell, **kwargs):
+        source = self.source()
+        if isinstance(source, HttpResponse):
+            return source
+        try:
+            counted = drilldown.patients_behind(source.spec, source.cohort, cell)
+        except drilldown.UnknownCell:
+            raise Http404("This analysis has no such count.") from None
+        listed = drilldown.patient_list(cell, counted)
+        if self.as_csv:
+            response = HttpResponse(
+                spreadsheets.csv_bytes(listed.frame), content_type=spreadsheets.CONTENT_TYPES["csv"]
+            )
+            response["Content-Disposition"] = f'attachment; filename="{source.csv_filename}"'
+            return response
         page = Paginator(listed, self.page_size).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
+        match = request.resolver_match
         return render(
             request,
             "analytics/patients_behind.html",
             {
-                "spec": spec,
+                "spec": source.spec,
                 "listed": listed,
                 "page_obj": page,
                 "query_without_page": query.urlencode(),
+                "page_url": source.page_url,
+                "csv_url": reverse(f"{match.namespace}:{match.url_name}-csv", kwargs=match.kwargs),
+                "snapshot": source.cohort.frozen and source.cohort.frozen.snapshot,
             },
         )
-
-
-class PatientsBehindDownloadView(PatientsBehindMixin, View):
-    def get(self, request, report, cell):
-        spec = self.spec()
-        filters = self.cohort_filters()
-        if not filters.is_valid():
-            return self.invalid(filters)
-        listed = self.patient_list(filters)
-        return _attachment(spreadsheets.csv_bytes(listed.frame), "csv", f"{spec.name}-patients")

@@ -58,6 +58,16 @@ urlpatterns = [
     path("endpoints/", analytics_api.EndpointListView.as_view(), name="endpoint-list"),
     path("endpoints/analysis/", analytics_api.EndpointAdHocView.as_view(), name="endpoint-adhoc"),
     path(
+        "endpoints/analysis/counts/<path:cell>/patients/",
+        analytics_api.EndpointAdHocPatientsView.as_view(),
+        name="endpoint-adhoc-patients",
+    ),
+    path(
+        "endpoints/<slug:slug>/counts/<path:cell>/patients/",
+        analytics_api.EndpointPatientsView.as_view(),
+        name="endpoint-patients",
+    ),
+    path(
         "endpoints/<slug:slug>/analysis/",
         analytics_api.EndpointAnalysisView.as_view(),
         name="endpoint-analysis",

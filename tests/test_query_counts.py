@@ -1,10 +1,14 @@
 """Lists and reports run a fixed number of queries, however many patients there are."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.analytics.test_endpoint_pages import endpoint_of
+from tests.analytics.test_snapshots import snapshot_of
 from tests.builders import build_patient
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +128,28 @@ def test_a_package_reads_a_fixed_number_of_queries(client, auditor, centre_a):
 
     assert computed == computed_for_more == PACKAGE_COMPUTED
     assert stored == PACKAGE_STORED
+
+
+def test_the_lists_behind_a_snapshots_and_an_endpoints_counts_read_fixed_queries(
+    client, auditor, centre_a
+):
+    client.force_login(auditor)
+    add_patients(centre_a, 2)
+    snapshot = snapshot_of(SimpleNamespace(patient=SimpleNamespace(centre=centre_a)))
+    frozen = {"snapshot": snapshot.code, "report": "cr", "cell": "overall.cr_rate.N"}
+    saved = {"slug": endpoint_of().slug, "cell": "overall.km.n"}
+    # A snapshot's: session, user, roles, grants, the snapshot with its job, its stored
+    # datasets (one query), its analyst and its centres for its stamp; its patients in
+    # doubt were frozen with it (8). An endpoint's: the saved definition, then the cohort
+    # as for a report's list, without the selection steps' doubt (11).
+    lists = [
+        ("analytics:snapshot-patients", frozen, 8),
+        ("api:snapshot-report-patients", frozen, 8),
+        ("analytics:endpoint-saved-patients", saved, 11),
+        ("api:endpoint-patients", saved, 11),
+    ]
+    few = [queries(client, name, kwargs) for name, kwargs, _ in lists]
+    add_patients(centre_a, 5)
+    many = [queries(client, name, kwargs) for name, kwargs, _ in lists]
+
+    assert few == many == [expected for _, _, expected in lists]

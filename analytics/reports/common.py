@@ -138,20 +138,27 @@ def describe(frame: pd.DataFrame, column: str) -> dict:
 
 
 def kaplan_meier(
-    frame: pd.DataFrame, duration: str, event: str | None, *, unit: str = "patients"
+    frame: pd.DataFrame,
+    duration: str,
+    event: str | None,
+    *,
+    unit: str = "patients",
+    facts: tuple[str, ...] | None = None,
 ) -> dict:
     """The km estimate of the rows with a duration, each of its counts with its rows.
 
     `event` None: every time ends in its event (pre-OPD PFS, OPD to surgery). The at-risk
     table's rows name who is at risk at each tick, who had the event and who was censored
-    by it, with the masks the estimate's own table is counted with.
+    by it, with the masks the estimate's own table is counted with. `facts`: the columns a
+    listed row shows (the duration and the event by default).
     """
     known = frame.dropna(subset=[duration])
     times = known[duration].astype(float).to_numpy()
     events = (
         np.ones(len(known), dtype=bool) if event is None else known[event].astype(bool).to_numpy()
     )
-    facts = (duration,) if event is None else (duration, event)
+    if facts is None:
+        facts = (duration,) if event is None else (duration, event)
     estimate = survival.kaplan_meier(times, events).as_dict()
 
     def rows(mask) -> Counted:

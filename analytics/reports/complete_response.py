@@ -5,7 +5,6 @@ import pandas as pd
 
 from analytics import survival
 from analytics.cohorts import Cohort
-from analytics.quality import patients_in_doubt
 from registry.domain.quality_rules import CR_STEP_INPUTS, SUBTYPE_INPUTS
 
 from .characteristics import SUBTYPE_GROUPS, SUBTYPES, characteristics
@@ -153,7 +152,7 @@ def _follow_up(patients: pd.DataFrame, column: str) -> dict:
 
 def complete_response_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
     """The report's figures, each count with its rows (analytics.drilldown lists them)."""
-    doubt = patients_in_doubt(cohort.patient_ids, {**CR_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
+    doubt = cohort.in_doubt({**CR_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
     counts = {"overall": complete_response(cohort.patients, cohort.episodes, cohort.lines, doubt)}
     if by_centre:
         counts["by_centre"] = {

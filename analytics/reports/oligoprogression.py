@@ -4,7 +4,6 @@ import pandas as pd
 
 from analytics import survival
 from analytics.cohorts import Cohort
-from analytics.quality import patients_in_doubt
 from registry.domain.analysis import OPD_INCLUDED, PROCEDURES
 from registry.domain.oligoprogression import OpdExclusion
 from registry.domain.quality_rules import OPD_STEP_INPUTS, SUBTYPE_INPUTS
@@ -68,7 +67,7 @@ def selection(patients: pd.DataFrame, doubt: dict) -> list[dict]:
     Each step has the patients it starts from, those it excludes and those remaining,
     overall, and the excluded and remaining by subtype group; and of the patients it
     decides on, those whose data it reads are in doubt (`doubt`: registry IDs per
-    exclusion, from `analytics.quality.patients_in_doubt`).
+    exclusion, from `Cohort.in_doubt`).
     """
     remaining = patients[patients["opd_selection"] != OpdExclusion.NO_LOCOREGIONAL_OPD.value]
     nobody = remaining.iloc[0:0]
@@ -203,7 +202,7 @@ def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
 
 def oligoprogression_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
     """The report's figures, each count with its rows (analytics.drilldown lists them)."""
-    doubt = patients_in_doubt(cohort.patient_ids, {**OPD_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
+    doubt = cohort.in_doubt({**OPD_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
     counts = {"overall": oligoprogression(cohort.patients, doubt)}
     if by_centre:
         counts["by_centre"] = {

@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from analytics.catalogue import Plot
 from analytics.tables import item_label
 from registry.labels import clinical_label
 
@@ -101,20 +102,29 @@ def iso_date(iso: str | None) -> str:
     return date_format(day) if day else "–"
 
 
+def _drill_route(context) -> tuple[str, dict] | None:
+    """The route of the page's drill-down lists: the view's (a snapshot's, an endpoint's),
+    else the live report's."""
+    route = context.get("drill_route")
+    if route is None and context.get("spec") is not None:
+        route = ("analytics:patients", {"report": context["spec"].name})
+    return route
+
+
 def _drill_url(context, key: str) -> str:
-    """The list behind the count `key` of the page's report, with the page's filters."""
-    url = reverse("analytics:patients", kwargs={"report": context["spec"].name, "cell": key})
+    """The list behind the count `key` of the page's analysis, with the page's filters."""
+    name, kwargs = _drill_route(context)
+    url = reverse(name, kwargs={**kwargs, "cell": key})
     query = context.get("query")
     return f"{url}?{query}" if query else url
 
 
 @register.simple_tag(takes_context=True)
 def drill(context, key: str, value):
-    """A count that opens the list of the patients (or episodes, lines) behind it; a page of
-    no fixed report (an endpoint analysis) shows the count alone."""
+    """A count that opens the list of the patients (or episodes, lines) behind it."""
     if value is None:
         return "–"
-    if not key or context.get("spec") is None:
+    if not key or _drill_route(context) is None:
         return value
     return format_html(
         '<a class="drill" href="{}" title="List them">{}</a>', _drill_url(context, key), value
@@ -219,10 +229,12 @@ def counts_table(context, heading: str, block: str, vocabulary: str = ""):
 
 
 @register.inclusion_tag("analytics/_at_risk_links.html", takes_context=True)
-def at_risk_links(context, name: str):
-    """The numbers at risk under a figure, each opening the list of the patients at risk."""
-    spec, report = context["spec"], context["report"]
-    plot = spec.plots[name]
+def at_risk_links(context, plot: str | Plot):
+    """The numbers at risk under a figure, each opening the list of the patients at risk.
+    `plot`: a figure of the page's report by name, or one made for the page (an endpoint's)."""
+    report = context["report"]
+    if isinstance(plot, str):
+        plot = context["spec"].plots[plot]
     drawn = plot.curves(report if plot.whole_report else report["overall"])
     curves = [c for c in drawn if c.estimate.get("n")]
     times = sorted({row["time"] for c in curves for row in c.estimate["at_risk"]})

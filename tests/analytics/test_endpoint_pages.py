@@ -1,7 +1,9 @@
 """Endpoint pages and API: define, save, open with filters, download; errors; access."""
 
 import csv
+import html
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -153,6 +155,64 @@ def test_an_analyst_of_one_centre_analyses_only_that_centres_patients(analyst_a,
         reverse("analytics:endpoint-saved", args=[endpoint.slug]), {"centre": "CB"}
     )
     assert refused.status_code == 400
+
+
+def drill_links(page: str, cell: str) -> list[str]:
+    """The ad hoc analysis page's links to the list behind `cell`, as a browser follows them."""
+    path = reverse("analytics:endpoint-analysis-patients", args=[cell])
+    return [html.unescape(h) for h in re.findall(rf'href="({re.escape(path)}\?[^"]*)"', page)]
+
+
+def test_every_count_of_an_analysis_opens_the_patients_counted(client, analyst, patients):
+    triple_negative = Patient.objects.get(summary__subtype="triple-negative")
+    client.force_login(analyst)
+    page = client.get(reverse("analytics:endpoint-analysis"), PFS_LINE_1).content.decode()
+
+    (link,) = drill_links(page, "groups.estimates.triple-negative.km.events")
+    listed = client.get(link)
+    assert [row["registry_id"] for row in listed.context["page_obj"]] == [
+        triple_negative.registry_id
+    ]
+    assert listed.context["page_url"] == reverse("analytics:endpoint-analysis")
+    assert drill_links(page, "selection[with the origin].remaining")
+    assert drill_links(page, "groups.estimates.triple-negative.km.at_risk[0].at_risk")  # figure
+    (csv_link,) = drill_links(page, "overall.km.n")
+    download = client.get(csv_link.replace("/patients/?", "/patients.csv?"))
+    assert len(list(csv.DictReader(io.StringIO(download.content.decode())))) == 3
+
+    endpoint_url = reverse(
+        "analytics:endpoint-saved-patients", args=[endpoint_of().slug, "overall.km.n"]
+    )
+    only_b = client.get(endpoint_url, {"centre": "CB"})
+    assert {row["centre"] for row in only_b.context["page_obj"]} == {"CB"}
+    adhoc = reverse("analytics:endpoint-analysis-patients", args=["overall.km.n"])
+    refused = client.get(adhoc, {**PFS_LINE_1, "line": "0"})
+    assert refused.status_code == 400 and "line" in refused.context["form"].errors
+    assert client.get(adhoc, {**PFS_LINE_1, "centre": "nowhere"}).status_code == 400
+    missing = reverse("analytics:endpoint-analysis-patients", args=["overall.km.median"])
+    assert client.get(missing, PFS_LINE_1).status_code == 404
+
+
+def test_the_api_lists_the_patients_behind_an_analysis_count(analyst, patients):
+    triple_negative = Patient.objects.get(summary__subtype="triple-negative")
+    cell = "groups.estimates.triple-negative.km.events"
+    answer = api(analyst).get(reverse("api:endpoint-adhoc-patients", args=[cell]), PFS_LINE_1)
+    assert answer.status_code == 200
+    assert (answer.json()["report"], answer.json()["count"]) == ("endpoint", 1)
+    assert answer.json()["results"][0]["registry_id"] == triple_negative.registry_id
+
+    saved = reverse("api:endpoint-patients", args=[endpoint_of().slug, "overall.km.n"])
+    assert api(analyst).get(saved, {"centre": "CB"}).json()["count"] == 1
+    refused = api(analyst).get(
+        reverse("api:endpoint-adhoc-patients", args=["overall.km.n"]),
+        {"origin": "birth", "event": "death"},
+    )
+    assert refused.status_code == 400 and "origin" in refused.json()
+    unknown = reverse("api:endpoint-patients", args=["no-such-endpoint", "overall.km.n"])
+    assert api(analyst).get(unknown).status_code == 404
+    not_a_count = reverse("api:endpoint-patients", args=[endpoint_of().slug, "overall.km.median"])
+    response = api(analyst).get(not_a_count)
+    assert response.status_code == 404 and "no count" in response.json()["detail"]
 
 
 def test_data_managers_get_no_endpoint(client, data_manager):

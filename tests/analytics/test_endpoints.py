@@ -8,18 +8,20 @@ import pytest
 
 from analytics import survival
 from analytics.cohorts import CohortFilter, build_cohort
+from analytics.drilldown import UnknownCell, patients_behind, report_counts
 from analytics.endpoints import (
     EndpointDefinition,
     InvalidDefinition,
     at_risk_table,
     endpoint_report,
+    endpoint_spec,
     endpoint_times,
     parse_definition,
-    patients_at_risk,
     summary_table,
 )
 from analytics.reports.complete_response import complete_response_report
 from analytics.reports.oligoprogression import oligoprogression_report
+from analytics.tables import report_tables
 from bench.generate import generate
 from registry.models import Patient
 from tests.analytics.test_cr_report import galli_like  # noqa: F401 (a fixture)
@@ -145,7 +147,7 @@ def test_a_data_cut_off_ignores_later_events_and_censors_at_it(os_patients, cent
     line_start = parse_definition({"origin": "line_start", "line": 1, "event": "death"})
     steps = endpoint_times(cohort(), line_start, cutoff=cutoff).selection
     # The only line starts after the cut-off: not seen.
-    assert [s["remaining"] for s in steps] == [5, 5, 1, 0, 0]
+    assert [len(s["remaining"]) for s in steps] == [5, 5, 1, 0, 0]
 
 
 @pytest.fixture
@@ -262,19 +264,58 @@ def test_regimen_group_at_the_origin_and_a_derived_fact_as_groups(pfs_patients):
 
 
 @pytest.mark.django_db
-def test_the_patients_at_risk_at_a_time_are_the_at_risk_tables_count(os_patients):
-    definition = parse_definition({"origin": "mbc_diagnosis", "event": "death"})
-    frame = endpoint_times(cohort(), definition).frame
-    report = endpoint_report(cohort(), definition)
-
-    for row in report["overall"]["km"]["at_risk"]:
-        at_risk = patients_at_risk(frame, row["time"])
-        assert len(at_risk) == row["at_risk"]
-    assert set(patients_at_risk(frame, 12)["registry_id"]) == set(
-        Patient.objects.filter(summary__last_contact__gte=day(12)).values_list(
-            "registry_id", flat=True
-        )
+def test_every_count_of_an_endpoint_lists_the_patients_counted(centre_a, centre_b):
+    """OS from MBC diagnosis by subtype: deaths at 10 (A) and 30 (B, triple-negative),
+    censored at 20 (A) and 5 (B, triple-negative); a recurrent patient of A last seen at
+    the diagnosis (censored at time 0)."""
+    died_10 = build_patient(centre_a, died_at=10).registry_id
+    alive_20 = build_patient(centre_a, last_contact=20).registry_id
+    died_30 = build_patient(centre_b, died_at=30, subtype="triple-negative").registry_id
+    alive_5 = build_patient(centre_b, last_contact=5, subtype="triple-negative").registry_id
+    seen_once = build_patient(centre_a, presentation="recurrent").registry_id
+    definition = parse_definition(
+        {"origin": "mbc_diagnosis", "event": "death", "group_by": "subtype"}
     )
+    spec, everyone = endpoint_spec(definition), cohort()
+
+    def listed(cell: str) -> set[str]:
+        return set(patients_behind(spec, everyone, cell).rows["registry_id"])
+
+    assert listed("selection[with follow-up after the origin].remaining") == {
+        died_10,
+        alive_20,
+        died_30,
+        alive_5,
+        seen_once,
+    }
+    assert listed("overall.km.events") == {died_10, died_30}
+    assert listed("overall.km.censored") == {alive_20, alive_5, seen_once}
+    # At 12 months: 20 and 30 still at risk; 10 had the event, 5 and 0 were censored.
+    assert listed("overall.km.at_risk[12].at_risk") == {alive_20, died_30}
+    assert listed("overall.km.at_risk[12].events") == {died_10}
+    assert listed("overall.km.at_risk[12].censored") == {alive_5, seen_once}
+    assert listed("groups.estimates.triple-negative.km.n") == {died_30, alive_5}
+    assert listed("groups.estimates.HR+/HER2-.km.events") == {died_10}
+    assert listed("by_centre.CB.km.n") == {died_30, alive_5}
+    de_novo = endpoint_spec(parse_definition({**definition.as_dict(), "population": "de_novo"}))
+    steps = [
+        set(patients_behind(de_novo, everyone, f"selection[{step}].remaining").rows["registry_id"])
+        for step in ("patients selected by the filters", "in the population: de novo patients")
+    ]
+    followed = {died_10, alive_20, died_30, alive_5}
+    assert steps == [followed | {seen_once}, followed]
+    # Every count the report prints is a list of that length.
+    report = endpoint_report(everyone, definition, by_centre=True)
+    counts = report_counts(spec, everyone)
+    figures = dict(report_tables(report)["figures"].itertuples(index=False))
+    plain = {cell: len(rows) for cell, rows in counts.items() if ".at_risk[" not in cell}
+    # 4 selection steps; n, events, censored of the overall, 2 subtypes and 2 centres.
+    assert len(plain) == 4 + 3 * 5
+    assert all(figures[cell] == n for cell, n in plain.items())
+    for row in report["by_centre"]["CA"]["km"]["at_risk"]:
+        assert len(counts[f"by_centre.CA.km.at_risk[{row['time']:g}].at_risk"]) == row["at_risk"]
+    with pytest.raises(UnknownCell):
+        patients_behind(spec, everyone, "overall.km.median")
 
 
 @pytest.mark.django_db

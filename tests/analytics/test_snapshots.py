@@ -24,7 +24,7 @@ from analytics.computed import computed_report
 from analytics.filters import CohortFilter
 from analytics.models import Snapshot
 from analytics.package import package_name
-from registry import access, services
+from registry import access, quality_services, services
 from registry.models import Job, Patient, ReceptorAssessment, ResponseAssessment
 from tests.analytics.test_package import rscript_or_skip
 from tests.builders import MBC, build_patient, day
@@ -203,6 +203,76 @@ def test_reopening_after_edits_gives_the_same_bytes(client, analyst, cohort, cen
     for url, content in before.items():
         assert after[url] == content, url
     assert pages_after == pages_before
+
+
+def test_a_snapshots_counts_list_the_patients_it_froze_not_todays(
+    client, analyst, analyst_a, cohort, centre_a
+):
+    snapshot = freeze_through_the_job(analyst, cutoff=date.today())
+    code, cell = snapshot.code, "overall.patients"
+    frozen_list = reverse("analytics:snapshot-patients", args=[code, "cr", cell])
+    live_list = reverse("analytics:patients", args=["cr", cell])
+    client.force_login(analyst)
+    page = client.get(reverse("analytics:snapshot-report", args=[code, "cr"])).content.decode()
+    assert f'href="{frozen_list}"' in page
+    assert live_list not in page  # no count of a snapshot opens the live registry's list
+
+    editor = UserFactory(is_superuser=True)
+    services.patient_archive(user=editor, patient=cohort[3], reason="duplicate")
+    newcomer = build_patient(centre_a, lines=[(0, None, None, "endocrine")])
+
+    def listed(url) -> set[str]:
+        return {row["registry_id"] for row in client.get(url).context["page_obj"]}
+
+    frozen = {patient.registry_id for patient in cohort}
+    assert listed(frozen_list) == frozen
+    assert listed(live_list) == frozen - {cohort[3].registry_id} | {newcomer.registry_id}
+    download = client.get(reverse("analytics:snapshot-patients-csv", args=[code, "cr", cell]))
+    assert download["Content-Disposition"] == f'attachment; filename="{code}-cr-patients.csv"'
+    rows = csv.DictReader(io.StringIO(download.content.decode()))
+    assert {row["registry_id"] for row in rows} == frozen
+    missing = reverse("analytics:snapshot-patients", args=[code, "cr", "overall.median"])
+    assert client.get(missing).status_code == 404
+    api = APIClient()
+    api.force_authenticate(analyst)
+    answer = api.get(reverse("api:snapshot-report-patients", args=[code, "cr", cell])).json()
+    assert answer["snapshot"] == code
+    assert {row["registry_id"] for row in answer["results"]} == frozen
+    client.force_login(analyst_a)  # sees centre A only: not this two-centre snapshot
+    assert client.get(frozen_list).status_code == 404
+
+
+def test_a_snapshots_in_doubt_counts_and_lists_are_those_of_the_freeze(
+    client, analyst, auditor, data_manager, cohort
+):
+    doubted, later = cohort[0], cohort[1]
+    cell = "overall.selection[de novo].in_doubt.n"
+
+    def ask(patient):
+        quality_services.query_raise(
+            user=auditor,
+            patient=patient,
+            question="De novo?",
+            assignee=data_manager,
+            field_name="presentation",
+        )
+
+    ask(doubted)
+    snapshot = freeze_through_the_job(analyst, cutoff=date.today())
+    ask(later)  # raised after the freeze: in doubt today, not in the snapshot
+
+    assert snapshot.in_doubt["recurrent (not de novo)"] == [doubted.registry_id]
+    client.force_login(analyst)
+    frozen = client.get(reverse("analytics:snapshot-patients", args=[snapshot.code, "opd", cell]))
+    live = client.get(reverse("analytics:patients", args=["opd", cell]))
+    assert [row["registry_id"] for row in frozen.context["page_obj"]] == [doubted.registry_id]
+    assert {row["registry_id"] for row in live.context["page_obj"]} == {
+        doubted.registry_id,
+        later.registry_id,
+    }
+    stored = snapshots.snapshot_result(snapshot, REPORTS["opd"], by_centre=False)
+    step = next(s for s in stored["overall"]["selection"] if s["step"] == "de novo")
+    assert step["in_doubt"]["n"] == 1
 
 
 def test_every_output_names_the_snapshot(client, analyst, cohort):

@@ -49,6 +49,8 @@ EXPECTED = {
     "api:endpoint-adhoc": AD_HOC,
     "api:endpoint-analysis": REPORT,
     "api:endpoint-file": REPORT,
+    "api:endpoint-adhoc-patients": AD_HOC,
+    "api:endpoint-patients": DRILL,
     "api:job-list": OPEN,
     "api:job-detail": JOB,
     "api:job-result": JOB,
@@ -65,6 +67,7 @@ EXPECTED = {
     "api:snapshot-list": REPORT,
     "api:snapshot-detail": SNAPSHOT,
     "api:snapshot-report": SNAPSHOT,
+    "api:snapshot-report-patients": SNAPSHOT,
     "api:snapshot-diff": SNAPSHOT_QUERY,
     **{f"api:record-{slug}-list": OPEN for slug in RECORD_TYPES},
     **{f"api:record-{slug}-detail": READ for slug in RECORD_TYPES},
@@ -96,13 +99,22 @@ def url(name: str, case) -> str:
         return reverse(name, args=[snapshot_of(case).code])
     if name == "api:snapshot-report":
         return reverse(name, args=[snapshot_of(case).code, "opd"])
+    centre = f"by_centre.{case.patient.centre.code}"
+    if name == "api:snapshot-report-patients":
+        return reverse(
+            name, args=[snapshot_of(case).code, "opd", f"{centre}.selection[de novo].remaining"]
+        )
     if name.endswith("-detail"):
         slug = name.removeprefix("api:record-").removesuffix("-detail")
         return reverse(name, args=[case.records[slug].pk])
     if name in ("api:report", "api:report-package"):
         return reverse(name, args=["cr"])
     if name == "api:report-patients":
-        return reverse(name, args=["cr", f"by_centre.{case.patient.centre.code}.cr_rate.N"])
+        return reverse(name, args=["cr", f"{centre}.cr_rate.N"])
+    if name == "api:endpoint-patients":
+        return reverse(name, args=[endpoint_of(case).slug, f"{centre}.km.at_risk[0].at_risk"])
+    if name == "api:endpoint-adhoc-patients":  # 400 without its definition, before the cell
+        return reverse(name, args=[f"{centre}.km.n"])
     if name == "api:endpoint-analysis":
         return reverse(name, args=[endpoint_of(case).slug])
     if name == "api:endpoint-file":

@@ -92,6 +92,10 @@ EXPECTED = {
     "analytics:endpoint-analysis-file": AD_HOC,
     "analytics:endpoint-saved": REPORT,
     "analytics:endpoint-saved-file": REPORT,
+    "analytics:endpoint-analysis-patients": AD_HOC,
+    "analytics:endpoint-analysis-patients-csv": AD_HOC,
+    "analytics:endpoint-saved-patients": DRILL,
+    "analytics:endpoint-saved-patients-csv": DRILL,
     "analytics:snapshot-list": REPORT,
     "analytics:snapshot-create": REPORT,
     "analytics:snapshot-detail": SNAPSHOT,
@@ -102,6 +106,8 @@ EXPECTED = {
     "analytics:snapshot-diff": SNAPSHOT,
     "analytics:snapshot-diff-download": SNAPSHOT_QUERY,
     "analytics:snapshot-package": SNAPSHOT,
+    "analytics:snapshot-patients": SNAPSHOT,
+    "analytics:snapshot-patients-csv": SNAPSHOT,
 }
 NAMESPACES = ("registry", "analytics")
 
@@ -152,6 +158,15 @@ def examples(name: str, case) -> list[dict]:
         return [{"slug": endpoint_of(case).slug}]
     if name == "analytics:endpoint-saved-file":
         return [{"slug": endpoint_of(case).slug, "filename": f} for f in ENDPOINT_FILES]
+    if name in ("analytics:endpoint-saved-patients", "analytics:endpoint-saved-patients-csv"):
+        centre = f"by_centre.{patient.centre.code}"
+        return [
+            {"slug": endpoint_of(case).slug, "cell": cell}
+            for cell in (f"{centre}.km.n", f"{centre}.km.at_risk[0].at_risk")
+        ]
+    if name in ("analytics:snapshot-patients", "analytics:snapshot-patients-csv"):
+        code = snapshot_of(case).code
+        return [{"snapshot": code, "report": r, "cell": cell} for r, cell in centre_cells(case)]
     if name.startswith("analytics:snapshot-") and name not in SNAPSHOT_FREE:
         code = snapshot_of(case).code
         return [{"snapshot": code, **kwargs} for kwargs in SNAPSHOT_EXAMPLES.get(name, [{}])]
@@ -207,6 +222,8 @@ ANALYTICS_EXAMPLES = {
         {"report": "opd", "plot": "ps-pfs-by-subtype", "fmt": "svg"},
     ],
     "analytics:endpoint-analysis-file": [{"filename": f} for f in ENDPOINT_FILES],
+    "analytics:endpoint-analysis-patients": [{"cell": "overall.km.n"}],
+    "analytics:endpoint-analysis-patients-csv": [{"cell": "overall.km.n"}],
 }
 
 
