@@ -1,13 +1,17 @@
 """A deterministic synthetic MBC cohort for demonstrations and screenshots.
 
-Every course is first drawn as plain data with one `random.Random(seed)`, then written
-through the services as the demo administrator, so it passes every clinical rule. The
-cohort is shaped so that every screen and report has content: patients reaching CR
-(some more than once, some during maintenance, some after a local approach) and de novo
-patients with a locoregional oligoprogression treated by breast surgery.
+Every course is first drawn as plain data with one `random.Random(seed)`, planned so that
+it passes every clinical rule (tests/registry/test_seed_demo.py checks the demo with the
+importer's rules), then written set-wise as the demo administrator, each record with its
+"created" audit row, and its derived rows and findings refreshed by the services. The
+board meetings and the quality workflow go through the services one by one. The cohort is
+shaped so that every screen and report has content: patients reaching CR (some more than
+once, some during maintenance, some after a local approach) and de novo patients with a
+locoregional oligoprogression treated by breast surgery.
 """
 
 import random
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Model
 
-from . import quality_services, services
+from . import bulk, quality_services, services
 from .access import Role
 from .models import (
     BoardMeeting,
@@ -468,16 +472,23 @@ def course_records(plan: CoursePlan, patient: Patient, rng) -> Iterator[Model]:
         )
 
 
-def write_course(plan: CoursePlan, *, user, centre: Centre, registry_id: str, rng) -> Patient:
-    """Write a planned course through the services, in an order the rules accept."""
-    patient = services.patient_save(
-        user=user,
-        patient=course_patient(plan, centre=centre, registry_id=registry_id, rng=rng),
-    )
-    for record in course_records(plan, patient, rng):
-        services.record_save(user=user, record=record, refresh_summary=False)
-    services.patient_summary_refresh(patient)
-    return patient
+# The audit reason of every record the demo writes set-wise.
+DEMO_REASON = "Synthetic demo cohort (seed_demo)"
+
+
+def write_courses(courses: list[tuple[Patient, list[Model]]], *, user) -> None:
+    """Write planned courses set-wise, as the importer writes (`registry.bulk`): a table at
+    a time (lines before the responses that point at them), each row with its "created"
+    audit row; then the patients' derived rows and findings, as after any write."""
+    patients = [patient for patient, _ in courses]
+    bulk.create_with_history(patients, Patient, user=user, reason=DEMO_REASON)
+    by_model: dict[type[Model], list[Model]] = defaultdict(list)
+    for _, records in courses:
+        for record in records:
+            by_model[type(record)].append(record)
+    for model in sorted(by_model, key=lambda model: model is ResponseAssessment):
+        bulk.create_with_history(by_model[model], model, user=user, reason=DEMO_REASON)
+    services.patient_summary_refresh(*patients)
 
 
 @dataclass(frozen=True)
@@ -649,15 +660,18 @@ def seed(*, seed: int, patients: int) -> DemoSummary:
         centres = {code: Centre.objects.create(code=code, name=name) for code, name, _ in CENTRES}
         admin = create_users(centres)
     by_centre: dict[str, list[Patient]] = {code: [] for code in centres}
+    courses = []
     for number in range(1, patients + 1):
         code = _pick(rng, [(c, w) for c, _, w in CENTRES])
         role = rng.random()
         plan = plan_course(rng, reaches_cr=role < 0.18, oligoprogression=0.18 <= role < 0.33)
-        with transaction.atomic():
-            patient = write_course(
-                plan, user=admin, centre=centres[code], registry_id=f"MBC-{number:06d}", rng=rng
-            )
+        patient = course_patient(
+            plan, centre=centres[code], registry_id=f"MBC-{number:06d}", rng=rng
+        )
+        courses.append((patient, list(course_records(plan, patient, rng))))
         by_centre[code].append(patient)
+    with transaction.atomic():
+        write_courses(courses, user=admin)
     for code, centre in centres.items():
         with transaction.atomic():
             create_board_meetings(rng, user=admin, centre=centre, patients=by_centre[code])

@@ -10,6 +10,7 @@ reports its first progress line.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,16 +24,22 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def scratch_database(tmp_path) -> tuple[str, callable]:
+def scratch_database(tmp_path, template: str | None = None) -> tuple[str, callable]:
+    """A new database of the test run's kind (and its dropper): empty, or a copy of the
+    scratch database at the URL `template`."""
     if connection.vendor == "sqlite":
-        return f"sqlite:///{tmp_path / 'scratch.sqlite3'}", lambda: None
+        path = tmp_path / "scratch.sqlite3"
+        if template:
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}", lambda: None
     import psycopg
 
     settings = connection.settings_dict
     name = f"crash_{uuid.uuid4().hex[:10]}"
     admin = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/postgres"
+    copied = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template else ""
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+        conn.execute(f"CREATE DATABASE {name}{copied}")
 
     def drop():
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -61,6 +68,23 @@ def copy_of(cases: list[dict]) -> list[dict]:
     return json.loads(json.dumps(cases))
 
 
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory):
+    """A migrated scratch database holding the 25-patient demo, and the file to import (the
+    demo's cases 40 times over): made once, each test kills an import in its own copy."""
+    folder = tmp_path_factory.mktemp("demo")
+    url, drop = scratch_database(folder)
+    try:
+        manage(url, "migrate", "--no-input")
+        manage(url, "seed_demo", "--patients", "25", "--seed", "3")
+        export = folder / "cases.json"
+        manage(url, "export_cases", "--output", str(export))
+        export.write_text(json.dumps(new_cases(json.loads(export.read_text()))))
+        yield url, export
+    finally:
+        drop()
+
+
 def manage(url: str, *args: str, **kwargs):
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
@@ -82,14 +106,10 @@ def count_patients(url: str) -> int:
 
 
 @pytest.mark.django_db
-def test_a_killed_import_leaves_nothing_behind(tmp_path):
-    url, drop = scratch_database(tmp_path)
+def test_a_killed_import_leaves_nothing_behind(tmp_path, demo_database):
+    demo, export = demo_database
+    url, drop = scratch_database(tmp_path, template=demo)
     try:
-        manage(url, "migrate", "--no-input")
-        manage(url, "seed_demo", "--patients", "25", "--seed", "3")
-        export = tmp_path / "cases.json"
-        manage(url, "export_cases", "--output", str(export))
-        export.write_text(json.dumps(new_cases(json.loads(export.read_text()))))
         before = count_patients(url)
 
         env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
@@ -164,15 +184,13 @@ def shell(env: dict, code: str) -> str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("backend", ["database", "rq"])
-def test_a_job_worker_killed_mid_import_leaves_nothing_and_the_job_says_why(tmp_path, backend):
-    url, drop = scratch_database(tmp_path)
+def test_a_job_worker_killed_mid_import_leaves_nothing_and_the_job_says_why(
+    tmp_path, demo_database, backend
+):
+    demo, export = demo_database
+    url, drop = scratch_database(tmp_path, template=demo)
     try:
         env, progress_cache = worker_environment(url, backend, tmp_path)
-        manage(url, "migrate", "--no-input")
-        manage(url, "seed_demo", "--patients", "25", "--seed", "3")
-        export = tmp_path / "cases.json"
-        manage(url, "export_cases", "--output", str(export))
-        export.write_text(json.dumps(new_cases(json.loads(export.read_text()))))
         before = count_patients(url)
         job_id = shell(
             env,

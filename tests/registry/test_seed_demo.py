@@ -6,10 +6,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from registry.demo_cohort import DEMO_REASON
 from registry.domain.oligoprogression import opd_case
 from registry.domain.response import cr_episodes
-from registry.models import CaseDiscussion, CaseStatus, DataQuery, Patient, TreatmentLine
-from registry.selectors import patient_data
+from registry.models import (
+    CLINICAL_RECORD_MODELS,
+    CaseDiscussion,
+    CaseStatus,
+    DataQuery,
+    Patient,
+    TreatmentLine,
+)
+from registry.selectors import patient_bounds, patient_data
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +44,20 @@ def test_same_seed_gives_the_same_registry():
 
 def test_demo_has_every_kind_of_case_and_user():
     call_command("seed_demo", patients=120, seed=2017)
+    # Written set-wise: every record passes every rule the services apply (its fields and
+    # its clean() with the patient's bounds; the database held its constraints), and has
+    # its one "created" audit row by the demo administrator.
+    admin = get_user_model().objects.get(username="admin")
+    bounds = patient_bounds(list(Patient.objects.values_list("pk", flat=True)))
+    for model in (Patient, *(m for m in CLINICAL_RECORD_MODELS if m is not CaseDiscussion)):
+        records = list(model.objects.all())
+        for record in records:
+            record.patient_bounds = bounds[record.pk if model is Patient else record.patient_id]
+            record.clean_fields()
+            record.clean()
+        created = model.history.filter(history_type="+", history_change_reason=DEMO_REASON)
+        assert sorted(created.values_list("id", flat=True)) == sorted(r.pk for r in records)
+        assert set(created.values_list("history_user", flat=True)) == {admin.pk}
     data = patient_data(Patient.objects.all())
     episodes = [cr_episodes(item.course) for item in data.values()]
     opd = [opd_case(item.course) for item in data.values()]
