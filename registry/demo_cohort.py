@@ -476,19 +476,23 @@ def course_records(plan: CoursePlan, patient: Patient, rng) -> Iterator[Model]:
 DEMO_REASON = "Synthetic demo cohort (seed_demo)"
 
 
-def write_courses(courses: list[tuple[Patient, list[Model]]], *, user) -> None:
+def write_courses(
+    courses: list[tuple[Patient, list[Model]]], *, user, reason: str = DEMO_REASON
+) -> dict[str, int]:
     """Write planned courses set-wise, as the importer writes (`registry.bulk`): a table at
     a time (lines before the responses that point at them), each row with its "created"
-    audit row; then the patients' derived rows and findings, as after any write."""
+    audit row; then the patients' derived rows and findings, as after any write. Returns
+    the rows written per table (as many audit rows again)."""
     patients = [patient for patient, _ in courses]
-    bulk.create_with_history(patients, Patient, user=user, reason=DEMO_REASON)
     by_model: dict[type[Model], list[Model]] = defaultdict(list)
+    by_model[Patient] = patients
     for _, records in courses:
         for record in records:
             by_model[type(record)].append(record)
     for model in sorted(by_model, key=lambda model: model is ResponseAssessment):
-        bulk.create_with_history(by_model[model], model, user=user, reason=DEMO_REASON)
+        bulk.create_with_history(by_model[model], model, user=user, reason=reason)
     services.patient_summary_refresh(*patients)
+    return {model._meta.db_table: len(rows) for model, rows in by_model.items()}
 
 
 @dataclass(frozen=True)
