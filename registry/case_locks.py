@@ -1,6 +1,7 @@
 """The one lock every change of a case takes first: its patient's row.
 
-Writes of a case (`services.prepare_case_changes`), the review, lock and unlock of a case
+Writes of a case (`services.prepare_case_changes`), an import (`exchange.importer`,
+before it reads the stored cases), the review, lock and unlock of a case
 (`quality_services`), the confirmation of a finding and each batch of the rule run
 (`finding_services`) all take the patients' rows before anything else, in key order. On
 PostgreSQL they then run one after the other for a given case: a write either commits

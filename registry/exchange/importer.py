@@ -26,6 +26,7 @@ from simple_history.utils import bulk_update_with_history
 
 from registry import access, services
 from registry.bulk import create_with_history
+from registry.case_locks import lock_cases
 from registry.domain.bounds import PatientBounds
 from registry.domain.identifiers import canonical_record_number
 from registry.models import BoardMeeting, Patient
@@ -228,11 +229,21 @@ class _Stored:
     def __init__(self, cases: list[tuple[Located, str, str]], *, lock: bool):
         self.lock = lock
         registry_ids = sorted({registry_id for _, registry_id, _ in cases if registry_id})
-        self.patients = {
-            p.registry_id: p
-            for chunk in _chunks(registry_ids)
-            for p in self._read(Patient.objects.filter(registry_id__in=chunk))
-        }
+        if lock:
+            # In key order, as every write of a case takes them (registry.case_locks): in
+            # the order of a scan by registry ID, an import and a rule run touching the
+            # same patients could each hold one the other waits for (a deadlock).
+            keys = sorted(
+                pk
+                for chunk in _chunks(registry_ids)
+                for pk in Patient.objects.filter(registry_id__in=chunk).values_list("pk", flat=True)
+            )
+            for chunk in _chunks(keys):
+                lock_cases(chunk)
+            found = (Patient.objects.filter(pk__in=chunk) for chunk in _chunks(keys))
+        else:
+            found = (Patient.objects.filter(registry_id__in=c) for c in _chunks(registry_ids))
+        self.patients = {p.registry_id: p for patients in found for p in patients}
         ids = [p.pk for p in self.patients.values()]
         # (section key, patient id) -> natural key -> stored record
         self.records: dict[tuple[str, int], dict[tuple, Model]] = defaultdict(dict)
@@ -286,8 +297,9 @@ class _Stored:
         }
 
     def _read(self, queryset):
-        """Rows an import may change are locked until it commits, so a form edit made
-        meanwhile waits for it and then sees the new version (optimistic locking)."""
+        """Rows an import may change are locked until it commits (after their patients'
+        rows), so a form edit made meanwhile waits for it and then sees the new version
+        (optimistic locking)."""
         return queryset.select_for_update(of=("self",)) if self.lock else queryset
 
 

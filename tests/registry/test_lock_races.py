@@ -43,9 +43,10 @@ def _wait_until_waiting_for_a_lock(pid: int) -> None:
     raise AssertionError("the second transaction never waited for the patient's row")
 
 
-def race(first, second) -> dict:
+def race(first, second, *, then=None) -> dict:
     """`first` runs in a transaction kept open until `second` (another thread, another
-    connection) waits for a lock; what each returned or raised, by name."""
+    connection) waits for a lock, then runs `then` in the same transaction if given; what
+    each returned or raised, by name."""
     outcomes: dict = {}
     first_done, second_pid = threading.Event(), {}
     second_started, may_commit = threading.Event(), threading.Event()
@@ -56,6 +57,8 @@ def race(first, second) -> dict:
                 outcomes["first"] = first()
                 first_done.set()
                 may_commit.wait(BLOCKED_WITHIN + 5)
+                if then is not None:
+                    outcomes["then"] = then()
         except Exception as error:  # the outcome is what the test compares
             outcomes["first"] = error
         finally:
@@ -179,3 +182,37 @@ def test_two_first_reviews_at_once_take_turns(admin_user, auditor, case_a):
     status = CaseStatus.objects.get(patient=patient)
     assert (status.review_note, status.reviewed_by) == ("second", admin_user)
     assert status.history.count() == 2
+
+
+def test_an_import_and_a_rule_run_take_the_same_patients_in_the_same_order(data_manager, centre_a):
+    """A rule run's batch (like every write of several cases) locks the patients in key
+    order. An import of the same two patients, whose registry IDs and places in the table
+    are in the other order, must take them in that order too: it waits behind the first
+    patient and holds nothing the rule run needs next. Taken in the order of a scan by
+    registry ID, the import held the second patient while waiting for the first, the rule
+    run then waited for the second: PostgreSQL's deadlock check aborted one of them."""
+    from registry import exchange
+    from registry.case_locks import lock_cases
+    from registry.models import Patient
+    from tests.factories import PatientFactory
+
+    first = PatientFactory(centre=centre_a, registry_id="MBC-000902")
+    second = PatientFactory(centre=centre_a, registry_id="MBC-000901")
+    Patient.objects.filter(pk=first.pk).update(given_name="Moved")  # its row now after second's
+    document = exchange.export_document(Patient.objects.filter(pk__in=[first.pk, second.pk]))
+    for case in document["cases"]:
+        case["given_name"] = "Imported"
+
+    outcomes = race(
+        lambda: lock_cases([first.pk]),
+        lambda: exchange.import_cases(
+            exchange.read_document(document), user=data_manager, dry_run=False, reason="race"
+        ),
+        then=lambda: lock_cases([second.pk]),
+    )
+
+    assert outcomes["second_waited"]
+    assert "then" in outcomes and not isinstance(outcomes["then"], Exception), outcomes
+    assert not isinstance(outcomes["second"], Exception), outcomes["second"]
+    assert outcomes["second"].ok, outcomes["second"].errors
+    assert set(Patient.objects.values_list("given_name", flat=True)) == {"Imported"}
