@@ -35,11 +35,11 @@ def snapshot() -> dict:
 
 
 def test_same_seed_gives_the_same_registry():
-    call_command("seed_demo", patients=40, seed=7, stdout=None)
+    call_command("seed_demo", patients=20, seed=7, stdout=None)
     first = snapshot()
-    call_command("seed_demo", patients=40, seed=7, reset=True)
+    call_command("seed_demo", patients=20, seed=7, reset=True)
     assert snapshot() == first
-    assert len(first["patients"]) == 40
+    assert len(first["patients"]) == 20
 
 
 def test_demo_has_every_kind_of_case_and_user():
