@@ -157,14 +157,21 @@ def _refuse_unsaved_formulas(values, formulas) -> None:
         )
 
 
+def utf8_text(content: bytes, name: str, *, error=ExchangeFileError, hint: str = "") -> str:
+    """An uploaded file's text: UTF-8, a byte-order mark no reason to refuse it; else
+    `error` naming the file (every importer's files: cases, REDCap dictionary, records,
+    mapping)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"{name}: not UTF-8 text{f' ({hint})' if hint else ''}.") from None
+
+
 def read_csv_files(files: dict[str, bytes]) -> list[Located]:
     tables = {}
     for name, content in files.items():
         stem = name.rsplit("/", 1)[-1].removesuffix(".csv")
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ExchangeFileError(f"{name}: not UTF-8 text.") from None
+        text = utf8_text(content, name)
         # newline=None reads Windows, Unix and old Mac (CR-only) line ends alike.
         reader = csv.DictReader(io.StringIO(text, newline=None))
         try:

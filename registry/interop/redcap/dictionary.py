@@ -7,6 +7,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from registry.exchange.formats import utf8_text
+
 from .errors import RedcapFileError
 
 # The two header spellings: the dictionary page's download, and the API's metadata export.
@@ -112,10 +114,7 @@ def parse_choices(text: str) -> dict[str, str]:
 
 
 def read_dictionary(content: bytes, *, name: str = "data dictionary") -> Dictionary:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RedcapFileError(f"{name}: not UTF-8 text.") from None
+    text = utf8_text(content, name, error=RedcapFileError)
     reader = csv.reader(io.StringIO(text, newline=None))
     try:
         rows = list(reader)

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 import yaml
 
 from registry.exchange import RecordError
+from registry.exchange.formats import utf8_text
 
 from .dictionary import DATE_ORDERS, Dictionary, RedcapField
 from .errors import RedcapFileError
@@ -72,10 +73,7 @@ class Mapping:
 
 def read_mapping(content: bytes, *, name: str = "mapping") -> object:
     """The mapping file parsed (YAML, of which JSON is a part); its structure is checked later."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RedcapFileError(f"{name}: not UTF-8 text.") from None
+    text = utf8_text(content, name, error=RedcapFileError)
     try:
         if name.lower().endswith(".json"):
             return json.loads(text)

@@ -5,6 +5,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from registry.exchange.formats import utf8_text
+
 from .errors import RedcapFileError
 
 EVENT = "redcap_event_name"
@@ -23,10 +25,7 @@ class Row:
 
 
 def read_header(content: bytes, *, name: str = "records") -> tuple[str, list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RedcapFileError(f"{name}: not UTF-8 text (export the records as CSV).") from None
+    text = utf8_text(content, name, error=RedcapFileError, hint="export the records as CSV")
     reader = csv.reader(io.StringIO(text, newline=None))
     try:
         header = next(reader, None)
