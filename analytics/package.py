@@ -217,7 +217,7 @@ def report_package(user, spec: ReportSpec, filters: CohortFilter, *, by_centre: 
     """
     visible: QuerySet[Patient] = access.patients(user)
     version = data_version()
-    cohort = build_cohort(visible, filters)
+    cohort = build_cohort(visible, filters, all_at_once=True)
     if data_version() == version:
         result = computed_result(
             spec,

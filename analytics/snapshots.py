@@ -343,6 +343,8 @@ def snapshot_cohort(snapshot: Snapshot) -> Cohort:
     frames = stored_frames(snapshot, DATASETS)
     return Cohort(
         filters=CohortFilter.from_dict(snapshot.filters),
+        patients=frames.pop("patients"),
+        records=frames,
         selection=snapshot.selection,
         frozen=Frozen(
             snapshot=stamp(snapshot),
@@ -352,7 +354,6 @@ def snapshot_cohort(snapshot: Snapshot) -> Cohort:
             quality=snapshot.quality,
             in_doubt=snapshot.in_doubt,
         ),
-        **frames,
     )
 
 

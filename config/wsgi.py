@@ -14,3 +14,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
+
+# lifelines (with scipy) is imported by the first survival estimate a process makes: a web
+# worker takes that second of CPU as it starts, not while a user's report request waits.
+import lifelines  # noqa: E402, F401

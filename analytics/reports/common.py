@@ -99,11 +99,15 @@ def counts_by(
     `values` (aligned with the frame) when the categories are derived from the column.
     """
     shown = (frame[column] if values is None else values).fillna("unknown").astype(str)
-    order = categories or sorted(shown.unique())
-    extra = [v for v in sorted(shown.unique()) if v not in order]
+    # One pass over the strings, then a comparison of integer codes per category: comparing
+    # the strings again for each category took most of a report's time at 100,000 patients.
+    codes, present = pd.factorize(shown)
+    code_of = {value: code for code, value in enumerate(present)}
+    order = categories or sorted(code_of)
+    extra = [v for v in sorted(code_of) if v not in order]
     whole = Counted(frame, (column,))
     return {
-        c: count(Counted(frame, (column,), where=(shown == c).to_numpy()), whole)
+        c: count(Counted(frame, (column,), where=codes == code_of.get(c, -2)), whole)
         for c in [*order, *extra]
     }
 

@@ -445,6 +445,13 @@ class SelectionInputs:
     def kinds(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(kind for kind, _ in self.fields))
 
+    def questioned_by(self, record_kind: str, field_name: str) -> bool:
+        """Whether an open query on this record kind and field ("" for the record as a
+        whole) puts the step in doubt."""
+        if field_name == "":
+            return record_kind in self.kinds
+        return (record_kind, field_name) in self.fields
+
 
 # The subtype (domain/biology.py): the receptor assessments' values and dates.
 SUBTYPE_INPUTS = SelectionInputs(

@@ -75,7 +75,7 @@ def demo(django_db_setup, django_db_blocker):
     """The demo cohort's frames and its three reports, centres compared."""
     with django_db_blocker.unblock(), transaction.atomic():
         generate(patients=200, seed=2017, board_meetings=False, out=lambda line: None)
-        cohort = build_cohort(Patient.objects.all(), CohortFilter())
+        cohort = build_cohort(Patient.objects.all(), CohortFilter(), all_at_once=True)
         results = {
             name: json.loads(
                 downloads.json_bytes(report_result(REPORTS[name], cohort, by_centre=True))
