@@ -9,8 +9,11 @@ at the end unless --keep), it prints:
 
 - generation: how long bench/generate.py took to write N patients;
 - reports: for `characteristics`, `cr` and `opd`, the wall time and peak memory (RSS) of
-  `manage.py report NAME` in a child process, beside the raw-fetch floor (every clinical
-  row fetched with one values_list per table) and the ratio of the two;
+  `manage.py report NAME` in a child process (a cold start: Python, Django, pandas and
+  lifelines imported first), beside the raw-fetch floor (every clinical row fetched with
+  one values_list per table) and the ratio of the two; then each report's page computed
+  afresh in its request by a running server, as an analyst meets it (three requests, one
+  at a time, stored results forgotten before each: the median and the slowest);
 - pages and API under load: p50/p95 at --clients concurrent clients (one logged-in session
   each, a warm-up round first) of the patient list (filtered, and a deep page), the case
   page, the API patient list (filtered, and a deep page), a report page (its second
@@ -21,6 +24,10 @@ at the end unless --keep), it prints:
   --import-patients new cases: exported with `export_cases` from a generated registry
   numbered from MBC-900001, so its registry IDs and record numbers are new here;
 - at the end, the ratio of every figure between the two largest sizes.
+
+`--keep --reuse` keeps the databases and, on the next run, takes a `bench_<N>` that still
+holds exactly N patients instead of generating it again (the real import adds patients,
+so a database it ran on is generated again).
 
 Nothing is asserted: these are figures to compare (note the machine's load beside them).
 """
@@ -66,6 +73,10 @@ for model in (Patient, *CLINICAL_RECORD_MODELS):
 print(time.perf_counter() - started, rows)
 """
 READ_DEMO_SECRET = "from registry import demo_cohort; print(demo_cohort.DEMO_PASSWORD)"  # noqa: S105
+COUNT_PATIENTS = "from registry.models import Patient; print(Patient.objects.count())"
+# Every report is computed afresh after this (the stored results are a cache of them).
+FORGET_RESULTS = "from analytics.models import ReportResult; ReportResult.objects.all().delete()"
+FRESH_REQUESTS = 3
 
 
 def main() -> int:
@@ -76,6 +87,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="per page, under load")
     parser.add_argument("--skip", default="", help="comma-separated: import,reports,pages")
     parser.add_argument("--keep", action="store_true", help="keep the bench_<N> databases")
+    parser.add_argument(
+        "--reuse", action="store_true", help="take a kept bench_<N> of N patients as it is"
+    )
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     skip = set(filter(None, options.skip.split(",")))
@@ -90,7 +104,7 @@ def main() -> int:
         manage("sqlite:///unused", "collectstatic", "--no-input", env=env)
         for size in sizes:
             print(f"\n== {size:,} patients ==", flush=True)
-            with scratch_database(f"bench_{size}", keep=options.keep) as url:
+            with scratch_database(f"bench_{size}", keep=options.keep, reuse=options.reuse) as url:
                 results[size] = run_size(url, size, options, skip, import_file, env)
     print_ratios(results)
     return 0
@@ -125,9 +139,15 @@ def prepare_import_file(folder: Path, patients: int, keep: bool) -> Path:
 
 def run_size(url, size, options, skip, import_file, env) -> dict:
     figures: dict[str, float] = {}
-    seconds = generate(url, size)
-    figures["generate s"] = seconds
-    print(f"generated in {seconds:.1f} s ({size / seconds:,.0f} patients/s); {load()}", flush=True)
+    if options.reuse and patients_in(url) == size:
+        print(f"reused {url.rpartition('/')[2]}; {load()}", flush=True)
+    else:
+        seconds = generate(url, size)
+        figures["generate s"] = seconds
+        print(
+            f"generated in {seconds:.1f} s ({size / seconds:,.0f} patients/s); {load()}",
+            flush=True,
+        )
     if "reports" not in skip:
         figures |= bench_reports(url)
     if "pages" not in skip:
@@ -137,6 +157,15 @@ def run_size(url, size, options, skip, import_file, env) -> dict:
     return figures
 
 
+def patients_in(url: str) -> int:
+    try:
+        return int(
+            manage(url, "shell", "-v", "0", "-c", COUNT_PATIENTS, exit_on_error=False).stdout
+        )
+    except ValueError:  # not migrated yet: an empty database
+        return 0
+
+
 def bench_reports(url: str) -> dict:
     figures = {}
     output = manage(url, "shell", "-c", RAW_FETCH).stdout.split()
@@ -144,6 +173,7 @@ def bench_reports(url: str) -> dict:
     figures["raw fetch s"] = floor
     print(f"raw-fetch floor: {floor:.2f} s for {rows:,} rows ({load()})")
     for name in REPORTS:
+        manage(url, "shell", "-c", FORGET_RESULTS)
         wall, cpu, rss = measured_manage(url, "report", name)
         figures[f"report {name} s"] = wall
         figures[f"report {name} MiB"] = rss
@@ -228,6 +258,7 @@ def bench_pages(url: str, size: int, options, env: dict) -> dict:
     paths = page_paths(url, size)
     with gunicorn(url, env=env) as base:
         sessions = [logged_in(base, USER, password) for _ in range(options.clients)]
+        figures |= fresh_report_pages(url, base, sessions[0])
         for label, choices in paths.items():
             for session, path in zip(sessions, choices * options.clients, strict=False):
                 check(session.get(base + path, timeout=300), path)  # warm-up
@@ -242,6 +273,28 @@ def bench_pages(url: str, size: int, options, env: dict) -> dict:
                 f"({len(values)} requests, {options.clients} clients, {dict(statuses)}; {load()})",
                 flush=True,
             )
+    return figures
+
+
+def fresh_report_pages(url: str, base: str, session: requests.Session) -> dict:
+    """Each report page computed in its request, one request at a time: end to end."""
+    figures = {}
+    for name in REPORTS:
+        path = f"/reports/{name}/"
+        check(session.get(base + "/", timeout=300), "/")  # a worker up and connected
+        seconds = []
+        for _ in range(FRESH_REQUESTS):
+            manage(url, "shell", "-c", FORGET_RESULTS)
+            started = time.perf_counter()
+            check(session.get(base + path, timeout=300), path)
+            seconds.append(time.perf_counter() - started)
+        median = statistics.median(seconds)
+        figures[f"report page fresh {name} s"] = median
+        print(
+            f"report page {name:<15} computed in the request: median {median:5.2f} s, "
+            f"slowest {max(seconds):5.2f} s ({FRESH_REQUESTS} requests; {load()})",
+            flush=True,
+        )
     return figures
 
 

@@ -45,13 +45,14 @@ def drop_database(name: str) -> None:
 
 
 @contextmanager
-def scratch_database(name: str, *, sqlite: bool = False, keep: bool = False):
-    """The URL of an empty database `name`, dropped on leaving (unless `keep`)."""
+def scratch_database(name: str, *, sqlite: bool = False, keep: bool = False, reuse=False):
+    """The URL of an empty database `name` (or of the one there, if `reuse`), dropped on
+    leaving (unless `keep`)."""
     if sqlite:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/{name}.sqlite3"
         return
-    url = create_database(name)
+    url = create_database(name, exist_ok=reuse)
     try:
         yield url
     finally:
@@ -59,8 +60,11 @@ def scratch_database(name: str, *, sqlite: bool = False, keep: bool = False):
             drop_database(name)
 
 
-def manage(url: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """manage.py in a child process on the database `url`; fails loudly with its output."""
+def manage(
+    url: str, *args: str, env: dict | None = None, exit_on_error: bool = True
+) -> subprocess.CompletedProcess:
+    """manage.py in a child process on the database `url`; fails loudly with its output
+    (unless told not to: the caller reads the failure)."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -69,7 +73,7 @@ def manage(url: str, *args: str, env: dict | None = None) -> subprocess.Complete
         text=True,
         check=False,
     )
-    if result.returncode:
+    if result.returncode and exit_on_error:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
 
