@@ -53,11 +53,13 @@ def drillable_counts(counts: dict) -> dict[str, Counted]:
     return found
 
 
-def report_counts(spec: ReportSpec, cohort: Cohort) -> dict[str, Counted]:
-    """Every count of a report on this cohort, overall and for each of its centres."""
+def report_counts(
+    spec: ReportSpec, cohort: Cohort, *, by_centre: bool = True
+) -> dict[str, Counted]:
+    """Every count of a report on this cohort, overall and (by default) for each centre."""
     if spec.counts is None:
         return {}
-    return drillable_counts(spec.counts(cohort, by_centre=True))
+    return drillable_counts(spec.counts(cohort, by_centre=by_centre))
 
 
 def patients_behind(spec: ReportSpec, cohort: Cohort, cell: str) -> Counted:
@@ -66,7 +68,8 @@ def patients_behind(spec: ReportSpec, cohort: Cohort, cell: str) -> Counted:
     The cohort is already scoped to what its user may see (registry.access): a count of a
     centre they do not see does not exist for them.
     """
-    counted = report_counts(spec, cohort).get(cell)
+    # Only a centre's count needs the figures of every centre computed.
+    counted = report_counts(spec, cohort, by_centre=cell.startswith("by_centre.")).get(cell)
     if counted is None:
         raise UnknownCell(cell)
     return counted

@@ -419,9 +419,11 @@ def endpoint_counts(
     *,
     by_centre: bool = False,
     cutoff: date | None = None,
+    comparisons: bool = False,
 ) -> dict:
-    """The endpoint's selection, KM summary, follow-up, groups with log-rank and Cox, per
-    centre if asked; every count with its rows (analytics.drilldown lists them)."""
+    """The endpoint's selection, KM summary, follow-up and groups, per centre if asked;
+    every count with its rows (analytics.drilldown lists them). `comparisons` adds the
+    log-rank tests and Cox models between groups and centres, which count nothing."""
     times = endpoint_times(cohort, definition, cutoff=cutoff)
     rows = times.frame
     counts = {"selection": times.selection, "overall": _estimates(rows)}
@@ -433,12 +435,13 @@ def endpoint_counts(
                 for g in times.group_order
                 if (rows["group"] == g).any()
             },
-            **_comparison(rows, "group", times.group_order),
+            **(_comparison(rows, "group", times.group_order) if comparisons else {}),
         }
     if by_centre:
         centres = sorted(rows["centre"].unique().tolist())
         counts["by_centre"] = {c: _estimates(rows[rows["centre"] == c]) for c in centres}
-        counts["centre_comparison"] = _comparison(rows, "centre", centres)
+        if comparisons:
+            counts["centre_comparison"] = _comparison(rows, "centre", centres)
     return counts
 
 
@@ -450,7 +453,9 @@ def endpoint_report(
     cutoff: date | None = None,
 ) -> dict:
     """The endpoint's figures as the page, the files and the API give them."""
-    counts = endpoint_counts(cohort, definition, by_centre=by_centre, cutoff=cutoff)
+    counts = endpoint_counts(
+        cohort, definition, by_centre=by_centre, cutoff=cutoff, comparisons=True
+    )
     report = {
         "meta": meta("endpoint", cohort, analysis_cutoff=clean(cutoff), decisions=DECISIONS),
         "definition": {**definition.as_dict(), "label": definition.label},

@@ -145,7 +145,9 @@ def _comparison(frame: pd.DataFrame, column: str, groups: list[str]) -> dict:
     return result
 
 
-def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
+def oligoprogression(patients: pd.DataFrame, doubt: dict, *, comparisons: bool) -> dict:
+    """The figures of one selection of patients; `comparisons` adds the log-rank tests and
+    Cox models between groups, which count nothing (a drill-down list goes without them)."""
     cohort = patients[patients["opd_selection"] == OPD_INCLUDED]
     everyone = Counted(cohort, COHORT_FACTS)
     present_subtypes = [g for g in SUBTYPE_GROUPS if (cohort["subtype_group"] == g).any()]
@@ -188,8 +190,18 @@ def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
                 )
                 for g in PRE_OPD_GROUPS
             },
-            "subtype_comparison": _comparison(cohort, "subtype_group", ["HR+/HER2-", "HER2+"]),
-            "pre_opd_pfs_comparison": _comparison(cohort, "pre_opd_pfs_group", PRE_OPD_GROUPS),
+            **(
+                {
+                    "subtype_comparison": _comparison(
+                        cohort, "subtype_group", ["HR+/HER2-", "HER2+"]
+                    ),
+                    "pre_opd_pfs_comparison": _comparison(
+                        cohort, "pre_opd_pfs_group", PRE_OPD_GROUPS
+                    ),
+                }
+                if comparisons
+                else {}
+            ),
         },
         "follow_up_from_opd": survival.reverse_km_follow_up(
             cohort["follow_up_from_opd_months"].dropna().astype(float),
@@ -200,13 +212,16 @@ def oligoprogression(patients: pd.DataFrame, doubt: dict) -> dict:
     }
 
 
-def oligoprogression_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
-    """The report's figures, each count with its rows (analytics.drilldown lists them)."""
+def oligoprogression_counts(
+    cohort: Cohort, *, by_centre: bool = False, comparisons: bool = False
+) -> dict:
+    """The report's figures, each count with its rows (analytics.drilldown lists them);
+    with the comparisons between groups for the report itself."""
     doubt = cohort.in_doubt({**OPD_STEP_INPUTS, SUBTYPE: SUBTYPE_INPUTS})
-    counts = {"overall": oligoprogression(cohort.patients, doubt)}
+    counts = {"overall": oligoprogression(cohort.patients, doubt, comparisons=comparisons)}
     if by_centre:
         counts["by_centre"] = {
-            centre: oligoprogression(group, doubt)
+            centre: oligoprogression(group, doubt, comparisons=comparisons)
             for centre, group in cohort.patients.groupby("centre", sort=True)
         }
     return counts
@@ -215,5 +230,5 @@ def oligoprogression_counts(cohort: Cohort, *, by_centre: bool = False) -> dict:
 def oligoprogression_report(cohort: Cohort, *, by_centre: bool = False) -> dict:
     return {
         "meta": meta("opd", cohort, regimen_at_opd=REGIMEN_AT_OPD_RULE),
-        **numbers(oligoprogression_counts(cohort, by_centre=by_centre)),
+        **numbers(oligoprogression_counts(cohort, by_centre=by_centre, comparisons=True)),
     }
