@@ -140,6 +140,7 @@ def prepare_import_file(folder: Path, patients: int, keep: bool) -> Path:
 def run_size(url, size, options, skip, import_file, env) -> dict:
     figures: dict[str, float] = {}
     if options.reuse and patients_in(url) == size:
+        manage(url, "migrate", "--no-input")  # the code measured may have migrations more
         print(f"reused {url.rpartition('/')[2]}; {load()}", flush=True)
     else:
         seconds = generate(url, size)

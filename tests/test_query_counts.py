@@ -97,7 +97,8 @@ def test_query_count_does_not_grow_with_patients(client, auditor, centre_a, name
 
 
 @pytest.mark.parametrize(
-    ("name", "kwargs", "expected"), [p for p in PAGES if p[2] in (COMPUTED, CR_COMPUTED, OPD_COMPUTED)]
+    ("name", "kwargs", "expected"),
+    [p for p in PAGES if p[2] in (COMPUTED, CR_COMPUTED, OPD_COMPUTED)],
 )
 def test_a_stored_result_is_read_in_a_fixed_number_of_queries(
     client, auditor, centre_a, name, kwargs, expected

@@ -30,7 +30,9 @@ class PatientSummary(models.Model):
     last_contact = models.DateField(null=True)
     status_at_last_contact = models.CharField(max_length=20, default="unknown")
     warning_count = models.PositiveSmallIntegerField(default=0)
-    refreshed_at = models.DateTimeField(auto_now=True)
+    # The data version reads the newest refresh (selectors.data_version) on every report
+    # and home page: without the index, a sort of every patient's row (15 ms at 100,000).
+    refreshed_at = models.DateTimeField(auto_now=True, db_index=True)
 
     hr_status = models.CharField(max_length=10, default="unknown")
     her2_status = models.CharField(max_length=10, default="unknown")
