@@ -24,6 +24,7 @@ from .models import (
     PATIENT_RECORD_MODELS,
     CaseStatus,
     Centre,
+    CentreMembership,
     DataQuery,
     Finding,
     FollowUp,
@@ -291,10 +292,20 @@ def data_version() -> str:
     Each table's newest history id and date is a scalar subquery built by the ORM; any
     write, archive or move adds a history row, so it changes the version.
     """
+    # Reports state their cohort's open findings, queries and reviews: those count too; so
+    # do the centres' members, who decide which patients a user's lists and counts read.
+    versioned = (
+        Patient,
+        Centre,
+        *PATIENT_RECORD_MODELS,
+        Finding,
+        DataQuery,
+        CaseStatus,
+        CentreMembership,
+    )
     newest = [
         model.history.order_by(f"-{column}").values(column)[:1]
-        # Reports state their cohort's open findings, queries and reviews: those count too.
-        for model in (Patient, Centre, *PATIENT_RECORD_MODELS, Finding, DataQuery, CaseStatus)
+        for model in versioned
         for column in ("history_id", "history_date")
     ]
     # A rebuild of the derived rows (after a rule change) writes no history: their newest

@@ -34,7 +34,9 @@ CR_COMPUTED = COMPUTED + 2 + IN_DOUBT  # CR episodes and lines
 OPD_COMPUTED = COMPUTED + IN_DOUBT
 DRILL = {"report": "cr", "cell": "overall.cr_rate.N"}
 PAGES = [
-    ("registry:patient-list", {}, 7),
+    # Counted afresh here (a new data version each time): the version, then the count; a
+    # second visit at the same version reads the version instead of counting (7).
+    ("registry:patient-list", {}, 8),
     ("registry:meeting-list", {}, 6),  # with the centres of its filter
     ("analytics:report", {"report": "characteristics"}, COMPUTED),
     ("analytics:report", {"report": "cr"}, CR_COMPUTED),

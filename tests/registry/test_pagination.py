@@ -3,12 +3,14 @@
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from registry.models import Patient
+from registry import services
+from registry.models import CentreMembership, Patient
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,48 @@ def test_the_api_pages_the_patients_in_registry_id_order(data_manager, patients)
     )
     assert second["previous"] is not None
     assert second["next"] is None
+
+
+def listed_count(client, path: str = "/api/patients/") -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    return response.json()["count"], [q["sql"] for q in captured]
+
+
+def test_a_list_counts_its_rows_once_per_data_version(data_manager, centre_a):
+    client = APIClient()
+    client.force_authenticate(data_manager)
+    PatientFactory(centre=centre_a, registry_id="CNT-001")
+    first, first_queries = listed_count(client)
+    second, second_queries = listed_count(client)
+
+    assert first == second == 1
+    assert sum("COUNT(" in sql for sql in first_queries) == 1
+    assert sum("COUNT(" in sql for sql in second_queries) == 0
+
+
+def test_a_cached_count_follows_writes_archives_and_centre_members(
+    data_manager, centre_a, centre_b
+):
+    administrator = get_user_model().objects.create_superuser("count-admin", password="unused")
+    client = APIClient()
+    client.force_authenticate(data_manager)
+    PatientFactory(centre=centre_a, registry_id="CNT-001")
+    PatientFactory(centre=centre_b, registry_id="CNT-002")
+    counts = [listed_count(client)[0]]
+    added = PatientFactory.build(centre=centre_a, registry_id="CNT-003", record_number="C3")
+    services.patient_save(user=administrator, patient=added)
+    counts.append(listed_count(client)[0])
+    services.patient_archive(user=administrator, patient=added, reason="Duplicate")
+    counts.append(listed_count(client)[0])
+    membership = CentreMembership.objects.create(user=data_manager, centre=centre_b)
+    counts.append(listed_count(client)[0])
+    membership.delete()
+    counts.append(listed_count(client)[0])
+    # A filtered list's count is its own: the filter is part of the query counted.
+    filtered = listed_count(client, "/api/patients/?q=CNT-00")[0]
+    searched = listed_count(client, "/api/patients/?q=CNT-001")[0]
+
+    assert counts == [1, 2, 1, 2, 1]
+    assert (filtered, searched) == (1, 1)
