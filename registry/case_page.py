@@ -11,15 +11,18 @@ surgeries, radiotherapy, death).
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import FieldDoesNotExist
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from .domain.oligoprogression import OpdCase, opd_case
 from .domain.response import CrEpisode, cr_episodes
-from .finding_selectors import CaseFindings, case_findings_of
+from .finding_selectors import CaseFinding, CaseFindings, case_findings_of
 from .labels import clinical_label
-from .models import Patient
-from .record_types import RECORD_TYPES
+from .models import DataQuery, Patient
+from .quality_selectors import CaseQuality
+from .record_types import RECORD_TYPES, RecordType
 from .selectors import PatientData, patient_data_of, patient_records
 from .timeline import TimelineEntry, build_timeline
 
@@ -55,11 +58,6 @@ class CaseOverview:
     timeline: list[TimelineEntry]
 
     @property
-    def sections(self):
-        """(record type, records) in the order the case page lists them."""
-        return [(RECORD_TYPES[slug], records) for slug, records in self.records.items()]
-
-    @property
     def line_at_opd(self):
         return self.opd.line if self.opd else None
 
@@ -77,6 +75,114 @@ def case_overview(patient: Patient) -> CaseOverview:
         findings=case_findings_of(patient, records, today=timezone.localdate()),
         timeline=build_timeline(patient, records, episodes),
     )
+
+
+class RecordLinks:
+    """The URLs of one patient's records: reverse() once per view and kind, the pk formatted
+    in (a case page links each record up to four times, and reverse() per link was a good
+    part of its CPU)."""
+
+    def __init__(self, registry_id: str):
+        self.registry_id = registry_id
+        self._around_pk: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def __call__(self, name: str, slug: str, pk: int) -> str:
+        around = self._around_pk.get((name, slug))
+        if around is None:
+            # The pk is the last "/0/" of the URL: only the view's own segment follows it.
+            before, _, after = reverse(name, args=[self.registry_id, slug, 0]).rpartition("/0/")
+            around = self._around_pk[(name, slug)] = (f"{before}/", f"/{after}")
+        return f"{around[0]}{pk}{around[1]}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    queries: list[DataQuery]  # open on this field of the record
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    anchor: str
+    cells: list[Cell]
+    queries: list[DataQuery]  # open on the record
+    findings: list[CaseFinding]
+    edit_url: str
+    delete_url: str
+    history_url: str
+    query_url: str
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    record_type: RecordType
+    headings: list[str]
+    rows: list[RecordRow]
+
+
+def record_sections(case: CaseOverview, quality: CaseQuality) -> list[RecordSection]:
+    """A table per kind of record, in the case's order, with each cell as the clinic reads it
+    and the row's badges and links made here rather than by template tags per cell."""
+    links = RecordLinks(case.patient.registry_id)
+    raise_query = reverse("registry:query-raise", args=[case.patient.registry_id])
+    sections = []
+    for slug, records in case.records.items():
+        record_type = RECORD_TYPES[slug]
+        columns = record_type.columns
+        rows = [
+            RecordRow(
+                anchor=f"{slug}-{record.pk}",
+                cells=[
+                    Cell(cell_text(record, name), quality.by_field.get((slug, record.pk, name), []))
+                    for name in columns
+                ],
+                queries=quality.by_record.get((slug, record.pk), []),
+                findings=case.findings.on_record(slug, record.pk),
+                edit_url=links("registry:record-update", slug, record.pk),
+                delete_url=links("registry:record-delete", slug, record.pk),
+                history_url=links("registry:record-history", slug, record.pk),
+                query_url=f"{raise_query}?kind={slug}&record={record.pk}",
+            )
+            for record in records
+        ]
+        headings = [column_label(record_type.model, name) for name in columns]
+        sections.append(RecordSection(record_type, headings, rows))
+    return sections
+
+
+def cell_text(record, name: str) -> str:
+    """Any record field the way the clinic reads it."""
+    display = getattr(record, f"get_{name}_display", None)
+    value = display() if display else getattr(record, name)
+    if callable(value):
+        value = value()
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    if value is None and name in getattr(record, "EMPTY_MEANS_NOT_RECORDED", ()):
+        return "not recorded"
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return date_format(value)
+    return str(getattr(value, "value", value))
+
+
+def column_label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_labels", "s").replace("_", " ")
+
+
+def timeline_rows(case: CaseOverview) -> list[tuple[TimelineEntry, str]]:
+    """(entry, the edit link of its record or "")."""
+    links = RecordLinks(case.patient.registry_id)
+    return [
+        (entry, links("registry:record-update", entry.slug, entry.pk) if entry.pk else "")
+        for entry in case.timeline
+    ]
 
 
 @dataclass(frozen=True)
