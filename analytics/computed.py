@@ -30,6 +30,7 @@ from .models import ReportResult
 class ComputedReport:
     result: dict
     data_cutoff: date | None
+    key: str  # of the stored result: its report, filters, centres and data version
 
 
 def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:
@@ -66,7 +67,7 @@ def computed_result(
     key = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
     stored = ReportResult.objects.filter(key=key).values_list("result", "data_cutoff").first()
     if stored is not None:
-        return ComputedReport(*stored)
+        return ComputedReport(*stored, key)
     cohort = cohort or build_cohort(visible, filters)
     result = json.loads(
         json.dumps(report_result(spec, cohort, by_centre=by_centre), allow_nan=False)
@@ -81,7 +82,7 @@ def computed_result(
         ignore_conflicts=True,
     )
     ReportResult.objects.exclude(data_version=version).delete()
-    return ComputedReport(result, cohort.data_cutoff)
+    return ComputedReport(result, cohort.data_cutoff, key)
 
 
 def computed_report(

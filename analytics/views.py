@@ -68,7 +68,9 @@ class ReportView(ReportAccessMixin, View):
                 {"spec": spec, "form": filters.form, "report": None},
                 status=400,
             )
-        result = self.computed(filters).result
+        computed = self.computed(filters)
+        result = computed.result
+        query = request.GET.urlencode()
         return render(
             request,
             f"analytics/{spec.name}.html",
@@ -78,8 +80,10 @@ class ReportView(ReportAccessMixin, View):
                 "report": result,
                 "matches": result["meta"]["selection"]["patients_selected"] > 0,
                 "overall": result["overall"],
-                "query": request.GET.urlencode(),
+                "query": query,
                 "datasets": DATASETS,
+                # The content below the navigation is the stored result's and the query's alone.
+                "body_key": f"{spec.name}:{computed.key}:{query}",
             },
         )
 
