@@ -82,8 +82,10 @@ class ReportView(ReportAccessMixin, View):
                 "overall": result["overall"],
                 "query": query,
                 "datasets": DATASETS,
-                # The content below the navigation is the stored result's and the query's alone.
-                "body_key": f"{spec.name}:{computed.key}:{query}",
+                # The content below the navigation follows from the stored result (its key:
+                # report, filters, centres seen, data version) and the query alone: the form's
+                # values and the links carry the query, the centre choices follow the key.
+                "body_key": f"report:{spec.name}:{computed.key}:{query}",
             },
         )
 

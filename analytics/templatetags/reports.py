@@ -1,11 +1,9 @@
 """How report numbers read on a page: one decimal, "not reached" in words, p as journals do."""
 
-import hashlib
 from functools import lru_cache
 from urllib.parse import quote
 
 from django import template
-from django.core.cache import cache
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -315,38 +313,3 @@ def clinical_keys(counts: dict | None, vocabulary: str = "") -> list[tuple[str, 
 def km_of(estimates: dict | None) -> dict:
     """{group: {"km", "follow_up"}} of an endpoint as {group: km} for the survival table."""
     return {group: estimate["km"] for group, estimate in (estimates or {}).items()}
-
-
-REPORT_BODY_SECONDS = 60 * 60
-
-
-class ReportBodyNode(template.Node):
-    def __init__(self, nodelist, key):
-        self.nodelist, self.key = nodelist, key
-
-    def render(self, context):
-        key = self.key.resolve(context)
-        if not key:
-            return self.nodelist.render(context)
-        cache_key = "report-body:" + hashlib.sha256(key.encode()).hexdigest()
-        html = cache.get(cache_key)
-        if html is None:
-            html = self.nodelist.render(context)
-            cache.set(cache_key, html, REPORT_BODY_SECONDS)
-        return html
-
-
-@register.tag
-def report_body(parser, token):
-    """`{% report_body key %}…{% endreport_body %}`: a report page's content (its filter form,
-    downloads and figures), rendered once per process for `key`, then shared by everyone who
-    may see that result. The key is the stored result's (report, filters, centres seen, data
-    version: the form's centre choices and names follow) and the page's query (the form's
-    values and the links carry it). Nothing of the user goes inside: no name, role, CSRF
-    token. Without a key (a snapshot's page, invalid filters) it is rendered every time."""
-    bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError("report_body takes one argument: the key.")
-    nodelist = parser.parse(("endreport_body",))
-    parser.delete_first_token()
-    return ReportBodyNode(nodelist, parser.compile_filter(bits[1]))

@@ -143,6 +143,7 @@ class PatientListView(FilterView):
         context["query_without_page"] = query.urlencode()
         context["sort_links"] = self.sort_links()
         context["sort_value"] = self.request.GET.get("sort", "")
+        context["filter_form_key"] = f"patient-filters:{self.filterset.form_key()}"
         context["page_sizes"] = PAGE_SIZES
         context["per_page"] = self.get_paginate_by(None)
         return context

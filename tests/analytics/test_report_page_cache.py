@@ -1,5 +1,5 @@
 """A report page's content is rendered once per stored result and query, and shared only
-by those who may see that result (analytics.templatetags.reports.report_body)."""
+by those who may see that result (registry.templatetags.fragments)."""
 
 import pytest
 from django.test import Client
