@@ -27,6 +27,7 @@ from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
 from registry.pagination import KeyFirstPaginator
+from registry.patient_list import patient_rows
 from registry.selectors import data_version, not_recorded_counts
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
@@ -144,6 +145,9 @@ class PatientListView(FilterView):
         context["sort_links"] = self.sort_links()
         context["sort_value"] = self.request.GET.get("sort", "")
         context["filter_form_key"] = f"patient-filters:{self.filterset.form_key()}"
+        context["rows"] = patient_rows(
+            context["page_obj"] or (), identifying=access.sees_identifying_data(self.request.user)
+        )
         context["page_sizes"] = PAGE_SIZES
         context["per_page"] = self.get_paginate_by(None)
         return context
