@@ -1,10 +1,11 @@
-"""`{% shared_fragment key %}…{% endshared_fragment %}`: a part of a page rendered once per
-process for `key`, then shared by every request with that key.
+"""`{% shared_fragment key [html] %}…{% endshared_fragment %}`: a part of a page rendered
+once per process for `key`, then shared by every request with that key.
 
 The view builds the key from everything the part shows (a stored report result's key and
 the query; a filter form's values and choices), so two requests with one key render the
 same HTML: nothing of the user (name, role-dependent links, CSRF token) may go inside.
-Without a key the part is rendered every time.
+Without a key the part is rendered every time. A view that looked the part up already
+(`cached_fragment`, to skip reading what only the part shows) passes the HTML it found.
 """
 
 import hashlib
@@ -17,27 +18,38 @@ register = template.Library()
 FRAGMENT_SECONDS = 60 * 60
 
 
+def _cache_key(key: str) -> str:
+    return "fragment:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def cached_fragment(key: str) -> str | None:
+    """The part rendered for `key`, if it is in this process's cache."""
+    return cache.get(_cache_key(key))
+
+
 class SharedFragmentNode(template.Node):
-    def __init__(self, nodelist, key):
-        self.nodelist, self.key = nodelist, key
+    def __init__(self, nodelist, key, found):
+        self.nodelist, self.key, self.found = nodelist, key, found
 
     def render(self, context):
         key = self.key.resolve(context)
         if not key:
             return self.nodelist.render(context)
-        cache_key = "fragment:" + hashlib.sha256(key.encode()).hexdigest()
-        html = cache.get(cache_key)
+        html = self.found.resolve(context) if self.found else None
+        if html is None:
+            html = cached_fragment(key)
         if html is None:
             html = self.nodelist.render(context)
-            cache.set(cache_key, html, FRAGMENT_SECONDS)
+            cache.set(_cache_key(key), html, FRAGMENT_SECONDS)
         return html
 
 
 @register.tag
 def shared_fragment(parser, token):
     bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError("shared_fragment takes one argument: the key.")
+    if len(bits) not in (2, 3):
+        raise template.TemplateSyntaxError("shared_fragment takes the key and the HTML found.")
     nodelist = parser.parse(("endshared_fragment",))
     parser.delete_first_token()
-    return SharedFragmentNode(nodelist, parser.compile_filter(bits[1]))
+    found = parser.compile_filter(bits[2]) if len(bits) == 3 else None
+    return SharedFragmentNode(nodelist, parser.compile_filter(bits[1]), found)
