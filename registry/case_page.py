@@ -15,8 +15,8 @@ from typing import NamedTuple
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from .display_dates import day
 from .domain.oligoprogression import OpdCase, opd_case
 from .domain.response import CrEpisode, cr_episodes
 from .finding_selectors import CaseFinding, CaseFindings, case_findings_of
@@ -165,7 +165,7 @@ def cell_text(record, name: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, date):
-        return date_format(value)
+        return day(value)
     return str(getattr(value, "value", value))
 
 
@@ -176,11 +176,15 @@ def column_label(model, name: str) -> str:
         return name.replace("_labels", "s").replace("_", " ")
 
 
-def timeline_rows(case: CaseOverview) -> list[tuple[TimelineEntry, str]]:
-    """(entry, the edit link of its record or "")."""
+def timeline_rows(case: CaseOverview) -> list[tuple[TimelineEntry, str, str]]:
+    """(entry, its date in words, the edit link of its record or "")."""
     links = RecordLinks(case.patient.registry_id)
     return [
-        (entry, links("registry:record-update", entry.slug, entry.pk) if entry.pk else "")
+        (
+            entry,
+            day(entry.on),
+            links("registry:record-update", entry.slug, entry.pk) if entry.pk else "",
+        )
         for entry in case.timeline
     ]
 
@@ -205,14 +209,14 @@ def case_summary(case) -> CaseSummary:
     ongoing = [line for line in records["lines"] if line.end_date is None]
     if ongoing:
         line = max(ongoing, key=lambda item: item.start_date)
-        current = f"{_line_text(line)} since {date_format(line.start_date)}"
+        current = f"{_line_text(line)} since {day(line.start_date)}"
     elif records["lines"]:
         current = "None ongoing"
     else:
         current = "No treatment line recorded"
     responses = sorted(records["responses"], key=lambda r: r.assessed_on)
     last_response = (
-        f"{responses[-1].get_category_display()} on {date_format(responses[-1].assessed_on)} "
+        f"{responses[-1].get_category_display()} on {day(responses[-1].assessed_on)} "
         f"(line {responses[-1].line.number})"
         if responses
         else "None recorded"
@@ -220,7 +224,7 @@ def case_summary(case) -> CaseSummary:
     last_contact = course.last_contact
     status = course.last_contact_status_label.capitalize()
     if last_contact:
-        status += f" (last contact {date_format(last_contact)})"
+        status += f" (last contact {day(last_contact)})"
     sites = sorted(
         {s.get_category_display() for s in records["sites"]}, key=lambda text: text.lower()
     )
@@ -282,7 +286,7 @@ class CourseChart:
     @property
     def description(self) -> str:
         return (
-            f"Course from {date_format(self.start)} to {date_format(self.end)}: "
+            f"Course from {day(self.start)} to {day(self.end)}: "
             f"{len(self.rows) - 1} treatment line(s); the dated list below gives every entry."
         )
 
@@ -300,8 +304,8 @@ def course_chart(case) -> CourseChart | None:
     start, end = min(dated), max(dated)
     span = max((end - start).days, 1)
 
-    def x(day: date) -> float:
-        return round(PLOT_LEFT + (day - start).days / span * (PLOT_RIGHT - PLOT_LEFT), 1)
+    def x(on: date) -> float:
+        return round(PLOT_LEFT + (on - start).days / span * (PLOT_RIGHT - PLOT_LEFT), 1)
 
     events = ChartRow("Events", TOP)
     rows = [events]
@@ -317,8 +321,8 @@ def course_chart(case) -> CourseChart | None:
                 x(line.start_date),
                 max(x(induction_end) - x(line.start_date), 2),
                 "line-bar" if line.end_date else "line-bar ongoing",
-                f"{_line_text(line)}: {date_format(line.start_date)} – "
-                + (date_format(line.end_date) if line.end_date else "ongoing"),
+                f"{_line_text(line)}: {day(line.start_date)} – "
+                + (day(line.end_date) if line.end_date else "ongoing"),
             )
         )
         if maintenance:
@@ -327,7 +331,7 @@ def course_chart(case) -> CourseChart | None:
                     x(maintenance),
                     max(x(until) - x(maintenance), 2),
                     "line-bar maintenance",
-                    f"Line {line.number}: maintenance from {date_format(maintenance)}",
+                    f"Line {line.number}: maintenance from {day(maintenance)}",
                 )
             )
         rows.append(row)
@@ -337,7 +341,7 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(response.assessed_on),
                 RECIST_CLASSES[response.category],
-                f"{date_format(response.assessed_on)}: {response.get_category_display()}",
+                f"{day(response.assessed_on)}: {response.get_category_display()}",
             )
         )
     for progression in records["progressions"]:
@@ -345,8 +349,7 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(progression.occurred_on),
                 "progression",
-                f"{date_format(progression.occurred_on)}: "
-                f"{progression.get_kind_display()} progression",
+                f"{day(progression.occurred_on)}: {progression.get_kind_display()} progression",
             )
         )
     for surgery in records["surgeries"]:
@@ -354,8 +357,7 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(surgery.operated_on),
                 "surgery",
-                f"{date_format(surgery.operated_on)}: surgery "
-                f"({', '.join(surgery.procedure_labels())})",
+                f"{day(surgery.operated_on)}: surgery ({', '.join(surgery.procedure_labels())})",
             )
         )
     for course in records["radiotherapy"]:
@@ -363,12 +365,12 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(course.started_on),
                 "radiotherapy",
-                f"{date_format(course.started_on)}: radiotherapy, {course.get_site_display()}",
+                f"{day(course.started_on)}: radiotherapy, {course.get_site_display()}",
             )
         )
     death = case.data.course.death_date
     if death:
-        events.marks.append(Mark(x(death), "death", f"{date_format(death)}: death"))
+        events.marks.append(Mark(x(death), "death", f"{day(death)}: death"))
     axis_y = TOP + len(rows) * ROW_HEIGHT
     return CourseChart(
         rows=rows,
@@ -385,7 +387,7 @@ def _year_ticks(start: date, end: date, x) -> list[Tick]:
     years = list(range(start.year + 1, end.year + 1))
     step = 2 if len(years) > 12 else 1
     ticks = [Tick(x(date(year, 1, 1)), str(year)) for year in years[::step]]
-    return ticks or [Tick(x(start), date_format(start)), Tick(x(end), date_format(end))]
+    return ticks or [Tick(x(start), day(start)), Tick(x(end), day(end))]
 
 
 LEGEND = [

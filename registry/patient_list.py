@@ -2,11 +2,8 @@
 template then looks up dictionary keys, not model attributes through related objects."""
 
 from django.urls import reverse
-from django.utils.formats import date_format
 
-
-def _date(day) -> str:
-    return date_format(day) if day else ""
+from .display_dates import day
 
 
 def patient_rows(patients, *, identifying: bool) -> list[dict]:
@@ -22,14 +19,14 @@ def patient_rows(patients, *, identifying: bool) -> list[dict]:
             "is_archived": patient.is_archived,
             "centre": patient.centre.code,
             "age": patient.age_at_mbc_diagnosis,
-            "mbc": _date(patient.mbc_diagnosis_date),
+            "mbc": day(patient.mbc_diagnosis_date),
             "de_novo": patient.presentation == "de_novo",
             "warnings": summary.warning_count if summary else 0,
             "subtype": summary.subtype if summary else "",
             "lines": summary.line_count if summary else "",
             "cr_episodes": summary.cr_episode_count if summary else 0,
-            "opd": _date(summary.first_locoregional_opd_date) if summary else "",
-            "last_contact": _date(summary.last_contact) if summary else "",
+            "opd": day(summary.first_locoregional_opd_date) if summary else "",
+            "last_contact": day(summary.last_contact) if summary else "",
             "dead": bool(summary) and summary.status_at_last_contact == "dead",
         }
         if identifying:
