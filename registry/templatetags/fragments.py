@@ -11,7 +11,7 @@ Without a key the part is rendered every time. A view that looked the part up al
 import hashlib
 
 from django import template
-from django.core.cache import cache
+from django.core.cache import caches
 
 register = template.Library()
 
@@ -23,8 +23,8 @@ def _cache_key(key: str) -> str:
 
 
 def cached_fragment(key: str) -> str | None:
-    """The part rendered for `key`, if it is in this process's cache."""
-    return cache.get(_cache_key(key))
+    """The part rendered for `key`, if this process has it."""
+    return caches["fragments"].get(_cache_key(key))
 
 
 class SharedFragmentNode(template.Node):
@@ -40,7 +40,7 @@ class SharedFragmentNode(template.Node):
             html = cached_fragment(key)
         if html is None:
             html = self.nodelist.render(context)
-            cache.set(_cache_key(key), html, FRAGMENT_SECONDS)
+            caches["fragments"].set(_cache_key(key), html, FRAGMENT_SECONDS)
         return html
 
 
