@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.db.models import QuerySet
 
@@ -30,6 +31,7 @@ from .models import ReportResult
 class ComputedReport:
     result: dict
     data_cutoff: date | None
+    key: str  # of the stored result: its report, filters, centres and data version
 
 
 def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:
@@ -38,6 +40,21 @@ def report_result(spec: ReportSpec, cohort: Cohort, *, by_centre: bool) -> dict:
     if by_centre and "centre_comparison" not in result:
         result["centre_comparison"] = centre_comparison(spec.name, cohort)
     return result
+
+
+def result_key(
+    spec: ReportSpec,
+    filters: CohortFilter,
+    *,
+    by_centre: bool,
+    centre_ids: list[int],
+    version: str,
+    parameters: dict | None = None,
+) -> str:
+    key_parts = [spec.name, filters.as_dict(), by_centre, sorted(centre_ids), version]
+    if parameters is not None:  # what makes two results of one report differ (an endpoint)
+        key_parts.append(parameters)
+    return hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
 
 
 def computed_result(
@@ -60,13 +77,17 @@ def computed_result(
     known data version (the reproducible package) passes both, and the result is theirs.
     """
     version = version or data_version()
-    key_parts = [spec.name, filters.as_dict(), by_centre, sorted(centre_ids), version]
-    if parameters is not None:  # what makes two results of one report differ (an endpoint)
-        key_parts.append(parameters)
-    key = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
+    key = result_key(
+        spec,
+        filters,
+        by_centre=by_centre,
+        centre_ids=centre_ids,
+        version=version,
+        parameters=parameters,
+    )
     stored = ReportResult.objects.filter(key=key).values_list("result", "data_cutoff").first()
     if stored is not None:
-        return ComputedReport(*stored)
+        return ComputedReport(*stored, key)
     cohort = cohort or build_cohort(visible, filters)
     result = json.loads(
         json.dumps(report_result(spec, cohort, by_centre=by_centre), allow_nan=False)
@@ -81,18 +102,43 @@ def computed_result(
         ignore_conflicts=True,
     )
     ReportResult.objects.exclude(data_version=version).delete()
-    return ComputedReport(result, cohort.data_cutoff)
+    return ComputedReport(result, cohort.data_cutoff, key)
+
+
+class UserReport:
+    """A report as `user` may see it (their centres and patients): its stored result's key at
+    once (the data version and the user's centres), the result itself only when asked, so
+    a page whose content is cached under the key never reads it."""
+
+    def __init__(self, user, spec: ReportSpec, filters: CohortFilter, *, by_centre, parameters):
+        self.user, self.spec, self.filters = user, spec, filters
+        self.by_centre, self.parameters = by_centre, parameters
+        self.version = data_version()
+        self.centre_ids = list(access.visible_centres(user).values_list("pk", flat=True))
+        self.key = result_key(
+            spec,
+            filters,
+            by_centre=by_centre,
+            centre_ids=self.centre_ids,
+            version=self.version,
+            parameters=parameters,
+        )
+
+    @cached_property
+    def computed(self) -> ComputedReport:
+        return computed_result(
+            self.spec,
+            self.filters,
+            by_centre=self.by_centre,
+            visible=access.patients(self.user),
+            centre_ids=self.centre_ids,
+            version=self.version,
+            parameters=self.parameters,
+        )
 
 
 def computed_report(
     user, spec: ReportSpec, filters: CohortFilter, *, by_centre: bool, parameters=None
-):
+) -> ComputedReport:
     """The result as `user` may see it (their centres and patients)."""
-    return computed_result(
-        spec,
-        filters,
-        by_centre=by_centre,
-        visible=access.patients(user),
-        centre_ids=list(access.visible_centres(user).values_list("pk", flat=True)),
-        parameters=parameters,
-    )
+    return UserReport(user, spec, filters, by_centre=by_centre, parameters=parameters).computed

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.views import View
 
 from registry import access, spreadsheets
+from registry.templatetags.fragments import cached_fragment
 
 from . import downloads, drilldown, package, plots
 from .catalogue import REPORTS, ReportSpec
 from .cohorts import Cohort, build_cohort
 from .columns import DATASETS
-from .computed import ComputedReport, computed_report
+from .computed import ComputedReport, UserReport
 from .filters import CohortFilterSet
 from .tables import report_tables
 
@@ -43,13 +44,17 @@ class ReportAccessMixin:
             self.request, "analytics/invalid_filters.html", {"form": filters.form}, status=400
         )
 
-    def computed(self, filters) -> ComputedReport:
-        return computed_report(
+    def user_report(self, filters) -> UserReport:
+        return UserReport(
             self.request.user,
             self.spec(),
             filters.cohort_filter(),
             by_centre=filters.compare_centres,
+            parameters=None,
         )
+
+    def computed(self, filters) -> ComputedReport:
+        return self.user_report(filters).computed
 
 
 class ReportIndexView(ReportAccessMixin, View):
@@ -68,20 +73,29 @@ class ReportView(ReportAccessMixin, View):
                 {"spec": spec, "form": filters.form, "report": None},
                 status=400,
             )
-        result = self.computed(filters).result
-        return render(
-            request,
-            f"analytics/{spec.name}.html",
-            {
-                "spec": spec,
-                "form": filters.form,
+        found = self.user_report(filters)
+        query = request.GET.urlencode()
+        # The content below the navigation follows from the stored result (its key: report,
+        # filters, centres seen, data version) and the query alone: the form's values and
+        # the links carry the query, the centre choices follow the key. Once it is cached,
+        # the result (hundreds of kB of JSON) is not even read.
+        body_key = f"report:{spec.name}:{found.key}:{query}"
+        context = {
+            "spec": spec,
+            "form": filters.form,
+            "query": query,
+            "datasets": DATASETS,
+            "body_key": body_key,
+            "body_html": cached_fragment(body_key),
+        }
+        if context["body_html"] is None:
+            result = found.computed.result
+            context |= {
                 "report": result,
                 "matches": result["meta"]["selection"]["patients_selected"] > 0,
                 "overall": result["overall"],
-                "query": request.GET.urlencode(),
-                "datasets": DATASETS,
-            },
-        )
+            }
+        return render(request, f"analytics/{spec.name}.html", context)
 
 
 def _attachment(content: bytes, fmt: str, stem: str) -> HttpResponse:

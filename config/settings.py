@@ -235,6 +235,13 @@ RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in ("def
 # RQ, else a folder on this machine (JOBS_PROGRESS_DIR).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Parts of pages each worker renders once (registry/templatetags/fragments.py); a report
+    # page's content is up to a few hundred kB, so at most 100 of them per worker.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 100},
+    },
     "jobs": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if TASKS_BACKEND == "rq"

@@ -10,16 +10,20 @@ surgeries, radiotherapy, death).
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
+from django.core.exceptions import FieldDoesNotExist
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from .display_dates import day
 from .domain.oligoprogression import OpdCase, opd_case
 from .domain.response import CrEpisode, cr_episodes
-from .finding_selectors import CaseFindings, case_findings_of
+from .finding_selectors import CaseFinding, CaseFindings, case_findings_of
 from .labels import clinical_label
-from .models import Patient
-from .record_types import RECORD_TYPES
+from .models import DataQuery, Patient
+from .quality_selectors import CaseQuality
+from .record_types import RECORD_TYPES, RecordType
 from .selectors import PatientData, patient_data_of, patient_records
 from .timeline import TimelineEntry, build_timeline
 
@@ -55,11 +59,6 @@ class CaseOverview:
     timeline: list[TimelineEntry]
 
     @property
-    def sections(self):
-        """(record type, records) in the order the case page lists them."""
-        return [(RECORD_TYPES[slug], records) for slug, records in self.records.items()]
-
-    @property
     def line_at_opd(self):
         return self.opd.line if self.opd else None
 
@@ -77,6 +76,117 @@ def case_overview(patient: Patient) -> CaseOverview:
         findings=case_findings_of(patient, records, today=timezone.localdate()),
         timeline=build_timeline(patient, records, episodes),
     )
+
+
+class RecordLinks:
+    """The URLs of one patient's records: reverse() once per view and kind, the pk formatted
+    in (a case page links each record up to four times, and reverse() per link was a good
+    part of its CPU)."""
+
+    def __init__(self, registry_id: str):
+        self.registry_id = registry_id
+        self._around_pk: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def __call__(self, name: str, slug: str, pk: int) -> str:
+        around = self._around_pk.get((name, slug))
+        if around is None:
+            # The pk is the last "/0/" of the URL: only the view's own segment follows it.
+            before, _, after = reverse(name, args=[self.registry_id, slug, 0]).rpartition("/0/")
+            around = self._around_pk[(name, slug)] = (f"{before}/", f"/{after}")
+        return f"{around[0]}{pk}{around[1]}"
+
+
+class Cell(NamedTuple):  # a tuple: the template unpacks it, quicker than two lookups
+    text: str
+    queries: list[DataQuery]  # open on this field of the record
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    anchor: str
+    cells: list[Cell]
+    queries: list[DataQuery]  # open on the record
+    findings: list[CaseFinding]
+    edit_url: str
+    delete_url: str
+    history_url: str
+    query_url: str
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    record_type: RecordType
+    headings: list[str]
+    rows: list[RecordRow]
+
+
+def record_sections(case: CaseOverview, quality: CaseQuality) -> list[RecordSection]:
+    """A table per kind of record, in the case's order, with each cell as the clinic reads it
+    and the row's badges and links made here rather than by template tags per cell."""
+    links = RecordLinks(case.patient.registry_id)
+    raise_query = reverse("registry:query-raise", args=[case.patient.registry_id])
+    sections = []
+    for slug, records in case.records.items():
+        record_type = RECORD_TYPES[slug]
+        columns = record_type.columns
+        rows = [
+            RecordRow(
+                anchor=f"{slug}-{record.pk}",
+                cells=[
+                    Cell(cell_text(record, name), quality.by_field.get((slug, record.pk, name), []))
+                    for name in columns
+                ],
+                queries=quality.by_record.get((slug, record.pk), []),
+                findings=case.findings.on_record(slug, record.pk),
+                edit_url=links("registry:record-update", slug, record.pk),
+                delete_url=links("registry:record-delete", slug, record.pk),
+                history_url=links("registry:record-history", slug, record.pk),
+                query_url=f"{raise_query}?kind={slug}&record={record.pk}",
+            )
+            for record in records
+        ]
+        headings = [column_label(record_type.model, name) for name in columns]
+        sections.append(RecordSection(record_type, headings, rows))
+    return sections
+
+
+def cell_text(record, name: str) -> str:
+    """Any record field the way the clinic reads it."""
+    display = getattr(record, f"get_{name}_display", None)
+    value = display() if display else getattr(record, name)
+    if callable(value):
+        value = value()
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value)
+    if value is None and name in getattr(record, "EMPTY_MEANS_NOT_RECORDED", ()):
+        return "not recorded"
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return day(value)
+    return str(getattr(value, "value", value))
+
+
+def column_label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_labels", "s").replace("_", " ")
+
+
+def timeline_rows(case: CaseOverview) -> list[tuple[TimelineEntry, str, str]]:
+    """(entry, its date in words, the edit link of its record or "")."""
+    links = RecordLinks(case.patient.registry_id)
+    return [
+        (
+            entry,
+            day(entry.on),
+            links("registry:record-update", entry.slug, entry.pk) if entry.pk else "",
+        )
+        for entry in case.timeline
+    ]
 
 
 @dataclass(frozen=True)
@@ -99,14 +209,14 @@ def case_summary(case) -> CaseSummary:
     ongoing = [line for line in records["lines"] if line.end_date is None]
     if ongoing:
         line = max(ongoing, key=lambda item: item.start_date)
-        current = f"{_line_text(line)} since {date_format(line.start_date)}"
+        current = f"{_line_text(line)} since {day(line.start_date)}"
     elif records["lines"]:
         current = "None ongoing"
     else:
         current = "No treatment line recorded"
     responses = sorted(records["responses"], key=lambda r: r.assessed_on)
     last_response = (
-        f"{responses[-1].get_category_display()} on {date_format(responses[-1].assessed_on)} "
+        f"{responses[-1].get_category_display()} on {day(responses[-1].assessed_on)} "
         f"(line {responses[-1].line.number})"
         if responses
         else "None recorded"
@@ -114,7 +224,7 @@ def case_summary(case) -> CaseSummary:
     last_contact = course.last_contact
     status = course.last_contact_status_label.capitalize()
     if last_contact:
-        status += f" (last contact {date_format(last_contact)})"
+        status += f" (last contact {day(last_contact)})"
     sites = sorted(
         {s.get_category_display() for s in records["sites"]}, key=lambda text: text.lower()
     )
@@ -176,7 +286,7 @@ class CourseChart:
     @property
     def description(self) -> str:
         return (
-            f"Course from {date_format(self.start)} to {date_format(self.end)}: "
+            f"Course from {day(self.start)} to {day(self.end)}: "
             f"{len(self.rows) - 1} treatment line(s); the dated list below gives every entry."
         )
 
@@ -194,8 +304,8 @@ def course_chart(case) -> CourseChart | None:
     start, end = min(dated), max(dated)
     span = max((end - start).days, 1)
 
-    def x(day: date) -> float:
-        return round(PLOT_LEFT + (day - start).days / span * (PLOT_RIGHT - PLOT_LEFT), 1)
+    def x(on: date) -> float:
+        return round(PLOT_LEFT + (on - start).days / span * (PLOT_RIGHT - PLOT_LEFT), 1)
 
     events = ChartRow("Events", TOP)
     rows = [events]
@@ -211,8 +321,8 @@ def course_chart(case) -> CourseChart | None:
                 x(line.start_date),
                 max(x(induction_end) - x(line.start_date), 2),
                 "line-bar" if line.end_date else "line-bar ongoing",
-                f"{_line_text(line)}: {date_format(line.start_date)} – "
-                + (date_format(line.end_date) if line.end_date else "ongoing"),
+                f"{_line_text(line)}: {day(line.start_date)} – "
+                + (day(line.end_date) if line.end_date else "ongoing"),
             )
         )
         if maintenance:
@@ -221,7 +331,7 @@ def course_chart(case) -> CourseChart | None:
                     x(maintenance),
                     max(x(until) - x(maintenance), 2),
                     "line-bar maintenance",
-                    f"Line {line.number}: maintenance from {date_format(maintenance)}",
+                    f"Line {line.number}: maintenance from {day(maintenance)}",
                 )
             )
         rows.append(row)
@@ -231,7 +341,7 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(response.assessed_on),
                 RECIST_CLASSES[response.category],
-                f"{date_format(response.assessed_on)}: {response.get_category_display()}",
+                f"{day(response.assessed_on)}: {response.get_category_display()}",
             )
         )
     for progression in records["progressions"]:
@@ -239,8 +349,7 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(progression.occurred_on),
                 "progression",
-                f"{date_format(progression.occurred_on)}: "
-                f"{progression.get_kind_display()} progression",
+                f"{day(progression.occurred_on)}: {progression.get_kind_display()} progression",
             )
         )
     for surgery in records["surgeries"]:
@@ -248,8 +357,7 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(surgery.operated_on),
                 "surgery",
-                f"{date_format(surgery.operated_on)}: surgery "
-                f"({', '.join(surgery.procedure_labels())})",
+                f"{day(surgery.operated_on)}: surgery ({', '.join(surgery.procedure_labels())})",
             )
         )
     for course in records["radiotherapy"]:
@@ -257,12 +365,12 @@ def course_chart(case) -> CourseChart | None:
             Mark(
                 x(course.started_on),
                 "radiotherapy",
-                f"{date_format(course.started_on)}: radiotherapy, {course.get_site_display()}",
+                f"{day(course.started_on)}: radiotherapy, {course.get_site_display()}",
             )
         )
     death = case.data.course.death_date
     if death:
-        events.marks.append(Mark(x(death), "death", f"{date_format(death)}: death"))
+        events.marks.append(Mark(x(death), "death", f"{day(death)}: death"))
     axis_y = TOP + len(rows) * ROW_HEIGHT
     return CourseChart(
         rows=rows,
@@ -279,7 +387,7 @@ def _year_ticks(start: date, end: date, x) -> list[Tick]:
     years = list(range(start.year + 1, end.year + 1))
     step = 2 if len(years) > 12 else 1
     ticks = [Tick(x(date(year, 1, 1)), str(year)) for year in years[::step]]
-    return ticks or [Tick(x(start), date_format(start)), Tick(x(end), date_format(end))]
+    return ticks or [Tick(x(start), day(start)), Tick(x(end), day(end))]
 
 
 LEGEND = [

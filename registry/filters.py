@@ -1,5 +1,7 @@
 """Patient-list filters; the API reuses them (django-filter)."""
 
+import json
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
@@ -109,6 +111,18 @@ class PatientFilter(django_filters.FilterSet):
             self.filters["q"].label = "Registry ID, name or record number"
         else:
             self.filters["q"].label = "Registry ID"
+
+    def form_key(self) -> str:
+        """Everything the rendered filter form shows: each field's label and submitted values
+        (errors follow from them) and the centre choices, which are read here (one query)
+        and kept for the rendering. The patient list renders the form once per key."""
+        centre = self.form.fields["centre"].widget
+        centre.choices = list(iter(centre.choices))  # iter: no COUNT query for list()'s size
+        fields = [
+            (name, str(field.label), self.data.getlist(name))
+            for name, field in self.form.fields.items()
+        ]
+        return json.dumps([fields, [(str(value), label) for value, label in centre.choices]])
 
     def search(self, queryset, name, value):
         """Registry ID; for those who see them, also the record number or the name (every

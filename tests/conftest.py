@@ -34,12 +34,15 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Cached report results stay within a test (a rolled-back test may reuse ids)."""
-    from django.core.cache import cache
+    """Cached report results and page parts stay within a test (a rolled-back test may reuse
+    ids)."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
 
 
 @pytest.fixture

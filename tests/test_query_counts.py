@@ -58,6 +58,9 @@ PAGES = [
 ]
 # Taken from the stored result: the key's queries and the result itself, nothing of the cohort.
 STORED = 8
+# A report page whose content is cached for that result and query: the key's queries only
+# (registry.templatetags.fragments).
+STORED_PAGE = STORED - 1
 # A reproducible package reads its whole cohort (five queries) between two readings of the
 # data version, then takes the result stored for that version (the key's centres, the
 # result): 14 when the report was computed already; when it was not, the report's own 12
@@ -109,7 +112,7 @@ def test_a_stored_result_is_read_in_a_fixed_number_of_queries(
     add_patients(centre_a, 3)
     queries(client, name, kwargs)
 
-    assert queries(client, name, kwargs) == STORED
+    assert queries(client, name, kwargs) == (STORED_PAGE if name == "analytics:report" else STORED)
 
 
 def test_case_page_query_count_is_fixed(client, auditor, case_a):

@@ -15,12 +15,19 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from registry import access, quality_selectors, services
-from registry.case_page import case_overview, case_summary, course_chart, legend
+from registry.case_page import (
+    case_overview,
+    case_summary,
+    course_chart,
+    legend,
+    record_sections,
+    timeline_rows,
+)
 from registry.filters import PatientFilter
 from registry.forms import ArchiveForm, PatientForm, apply_validation_error
 from registry.models import CaseDiscussion
 from registry.pagination import KeyFirstPaginator
-from registry.record_types import RECORD_TYPES
+from registry.patient_list import patient_rows
 from registry.selectors import data_version, not_recorded_counts
 
 from .mixins import DataManagerRequiredMixin, ServiceFormMixin
@@ -137,6 +144,10 @@ class PatientListView(FilterView):
         context["query_without_page"] = query.urlencode()
         context["sort_links"] = self.sort_links()
         context["sort_value"] = self.request.GET.get("sort", "")
+        context["filter_form_key"] = f"patient-filters:{self.filterset.form_key()}"
+        context["rows"] = patient_rows(
+            context["page_obj"] or (), identifying=access.sees_identifying_data(self.request.user)
+        )
         context["page_sizes"] = PAGE_SIZES
         context["per_page"] = self.get_paginate_by(None)
         return context
@@ -152,13 +163,15 @@ class PatientDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         case = case_overview(self.object)
+        quality = quality_selectors.case_quality(self.object)
         return super().get_context_data(
             case=case,
             summary=case_summary(case),
             chart=course_chart(case),
             legend=legend(),
-            record_types=RECORD_TYPES,
-            quality=quality_selectors.case_quality(self.object),
+            sections=record_sections(case, quality),
+            timeline=timeline_rows(case),
+            quality=quality,
             **kwargs,
         )
 
