@@ -87,20 +87,16 @@ def computed_result(
     )
     stored = ReportResult.objects.filter(key=key).values_list("result", "data_cutoff").first()
     if stored is not None:
-        return ComputedReport(*stored, key)
+        text, data_cutoff = stored
+        return ComputedReport(json.loads(text), data_cutoff, key)
     cohort = cohort or build_cohort(visible, filters)
-    result = json.loads(
-        json.dumps(report_result(spec, cohort, by_centre=by_centre), allow_nan=False)
-    )
+    text = json.dumps(report_result(spec, cohort, by_centre=by_centre), allow_nan=False)
     # Two processes may compute the same result at once: the first row stored is kept.
     ReportResult.objects.bulk_create(
-        [
-            ReportResult(
-                key=key, data_version=version, result=result, data_cutoff=cohort.data_cutoff
-            )
-        ],
+        [ReportResult(key=key, data_version=version, result=text, data_cutoff=cohort.data_cutoff)],
         ignore_conflicts=True,
     )
+    result = json.loads(text)
     ReportResult.objects.exclude(data_version=version).delete()
     return ComputedReport(result, cohort.data_cutoff, key)
 

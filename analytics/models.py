@@ -17,12 +17,14 @@ class ReportResult(models.Model):
 
     key = models.CharField(max_length=64, unique=True)
     data_version = models.CharField(max_length=64, db_index=True)
-    result = models.JSONField()
+    # The JSON text as computed: PostgreSQL's jsonb would give its keys back sorted by
+    # length, so the first request and the next would show tables and files in two orders.
+    result = models.TextField()
     data_cutoff = models.DateField(null=True)
     computed_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"{self.result.get('meta', {}).get('report', 'report')} at {self.computed_at}"
+        return f"Report result {self.key[:12]} at {self.computed_at}"
 
 
 class SavedEndpoint(models.Model):
