@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django import forms
+from django.core import validators
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Model
 from django.forms import modelform_factory
 from django.utils import timezone
@@ -94,10 +95,18 @@ class ImportResult:
 
 # --- reading cells ------------------------------------------------------------------------
 
+_UNREAD = object()  # a cell a shortcut leaves to the form
+
 
 class _Cleaner:
     """A model's exchanged fields read as its form would read them (same messages), once
-    per model rather than one form per record."""
+    per model rather than one form per record, and its new instances built.
+
+    Each column gets its reader once per import: the form field, after a shortcut for the
+    common spellings that reads them to the same value without the form's machinery (a
+    code of the field's vocabulary, an ISO date, plain text within the field's length, a
+    whole number, true/false). A shortcut whose value leaves the model's field checks
+    nothing to find marks the field as checked; anything else goes through the form."""
 
     def __init__(self, model: type[Model], fields: list[str]):
         self.model = model
@@ -105,74 +114,161 @@ class _Cleaner:
         self.form_fields = modelform_factory(model, fields=fields).base_fields
         self.model_fields = {name: model._meta.get_field(name) for name in fields}
         self.not_given = {f.name for f in model._meta.concrete_fields} - set(fields)
-        self.date_fields = {
-            name for name, f in self.form_fields.items() if type(f) is forms.DateField
-        }
-        # Text codes of each vocabulary field (empty is not one: it may be required).
-        self.codes = {
-            name: frozenset(str(code) for code, _ in f.flatchoices) - {""}
-            for name, f in self.model_fields.items()
-            if f.choices and f.get_internal_type() == "CharField"
-        }
+        self.columns = [
+            (name, *self._reader(name, form_field)) for name, form_field in self.form_fields.items()
+        ]
+        # Fields a ModelForm leaves out of the model's checks when empty: required by the
+        # model, optional in the form.
+        self.optional_in_form = [
+            (name, form_field.empty_values)
+            for name, form_field in self.form_fields.items()
+            if not self.model_fields[name].blank and not form_field.required
+        ]
+        # As Model(**kwargs) would fill each column: the given value, else its default.
+        self.defaults = [
+            (
+                f.attname,
+                f.default if f.has_default() and callable(f.default) else None,
+                f.get_default(),
+            )
+            for f in model._meta.concrete_fields
+        ]
         self.label = str(model._meta.verbose_name_plural)
+
+    def _reader(self, name: str, form_field: forms.Field):
+        """(checked shortcut or None, form reader) of one column."""
+        model_field = self.model_fields[name]
+        widget = form_field.widget
+
+        def form_read(value):
+            return form_field.clean(widget.value_from_datadict({name: value}, {}, name))
+
+        if model_field.choices and model_field.get_internal_type() == "CharField":
+            # Text codes of the vocabulary (empty is not one: it may be required).
+            codes = frozenset(str(code) for code, _ in model_field.flatchoices) - {""}
+            return (lambda value, unread: value if value in codes else unread), form_read
+        if type(form_field) is forms.DateField:
+            return _iso_date_shortcut, form_read
+        if type(form_field) in (forms.BooleanField, forms.NullBooleanField):
+            return _BOOLEANS.get, form_read  # "true"/"false": the widget's own spelling
+        if _plain_text(form_field, model_field):
+            return _text_shortcut(form_field), form_read
+        if type(form_field) is forms.IntegerField:
+
+            def read_integer(value):
+                if not (value.isascii() and value.isdigit()):
+                    return form_read(value)
+                number = int(value)  # what the form's to_python makes of plain digits
+                form_field.validate(number)
+                form_field.run_validators(number)
+                return number
+
+            return None, read_integer
+        return None, form_read
 
     def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str]]:
         """The field values, the messages of those that cannot be read, and the fields
         read by a shortcut that leaves the model's field checks nothing to find."""
-        data = _clean_input(values, self.fields)
         cleaned, errors, checked = {}, {}, set()
-        for name, form_field in self.form_fields.items():
-            value = data[name]
-            if not isinstance(value, str):
-                pass
-            elif value in self.codes.get(name, ()):  # a code of the field's vocabulary
-                cleaned[name] = value
-                checked.add(name)
-                continue
-            elif name in self.date_fields and ISO_DATE.match(value):
-                try:  # the exchange's own spelling: read without the form's locale formats
-                    cleaned[name] = date.fromisoformat(value)
+        for name, shortcut, read in self.columns:
+            value = _form_value(values.get(name))
+            if shortcut is not None and type(value) is str:
+                result = shortcut(value, _UNREAD)
+                if result is not _UNREAD:
+                    cleaned[name] = result
                     checked.add(name)
                     continue
-                except ValueError:
-                    pass  # 2019-02-30: the form says what is wrong with it
             try:
-                cleaned[name] = form_field.clean(
-                    form_field.widget.value_from_datadict(data, {}, name)
-                )
+                cleaned[name] = read(value)
             except ValidationError as error:
                 errors[name] = error.messages
         return cleaned, errors, checked
 
     def exclusions(self, cleaned: dict, errors: dict) -> set[str]:
         """What the model's own validation leaves out, as a ModelForm's would."""
-        excluded = set(self.not_given) | set(errors)
-        for name, value in cleaned.items():
-            form_field = self.form_fields[name]
-            if (
-                not self.model_fields[name].blank
-                and not form_field.required
-                and value in form_field.empty_values
-            ):
+        excluded = self.not_given | errors.keys()
+        for name, empty_values in self.optional_in_form:
+            if name in cleaned and cleaned[name] in empty_values:
                 excluded.add(name)
         return excluded
 
+    def new(self, cleaned: dict, **related) -> Model:
+        """A new instance, as `model(**related, **cleaned)` builds it (positionally, the
+        way Django builds rows it reads: no keyword matching per record)."""
+        instance = self.model(
+            *(
+                cleaned[attname] if attname in cleaned else (call() if call else default)
+                for attname, call, default in self.defaults
+            )
+        )
+        for name, value in related.items():
+            setattr(instance, name, value)
+        return instance
 
-def _clean_input(values: dict, fields: list[str]) -> dict:
-    """Form data from JSON or table cells, as a browser would send it: None becomes empty,
-    booleans and numbers their text as in CSV files (so a number where a date belongs is
-    refused as a date, not a crash); Excel's date cells stay dates."""
-    data = {}
-    for name in fields:
-        value = values.get(name)
-        if value is None:
-            value = ""
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, int | float):
-            value = str(value)
-        data[name] = value
-    return data
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _iso_date_shortcut(value: str, unread):
+    """The exchange's own date spelling, read without the form's locale formats;
+    2019-02-30 is left to the form, which says what is wrong with it."""
+    if ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return unread
+
+
+def _plain_text(form_field: forms.Field, model_field) -> bool:
+    """A text field whose only checks are its length and no NUL character."""
+    return (
+        type(form_field) is forms.CharField
+        and form_field.strip
+        and type(model_field) in (models.CharField, models.TextField)
+        and not model_field.choices
+        and {type(v) for v in (*form_field.validators, *model_field.validators)} <= _TEXT_VALIDATORS
+        and all(
+            v.limit_value == form_field.max_length
+            for v in model_field.validators
+            if isinstance(v, validators.MaxLengthValidator)
+        )
+    )
+
+
+_TEXT_VALIDATORS = {validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator}
+
+
+def _text_shortcut(form_field: forms.CharField):
+    """Text as the form reads it (stripped; empty as the form's empty value), when it
+    is within the field's length and holds no NUL; an empty required field is the
+    form's to refuse."""
+    limit = form_field.max_length
+    required = form_field.required
+    empty = form_field.empty_value
+
+    def read(value: str, unread):
+        text = value.strip()
+        if not text:
+            return unread if required else empty
+        if (limit is not None and len(text) > limit) or "\x00" in text:
+            return unread
+        return text
+
+    return read
+
+
+def _form_value(value):
+    """A cell as a browser would send it: None becomes empty, booleans and numbers their
+    text as in CSV files (so a number where a date belongs is refused as a date, not a
+    crash); Excel's date cells stay dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 def _key_value(value) -> str:
@@ -433,7 +529,7 @@ class _BulkImport:
             for name, value in cleaned.items():
                 setattr(instance, name, value)
         else:
-            instance, stored, before = cleaner.model(**{**fixed, **cleaned}), False, None
+            instance, stored, before = cleaner.new(cleaned, **fixed), False, None
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
         unread = cleaner.exclusions(cleaned, errors)
         return _Record(where, instance, stored, bool(changed), unread | checked, unread, errors)
