@@ -11,8 +11,10 @@ A file that checks also gets its warnings: what the data-quality rules would fin
 cases as the import leaves them (`rule_warnings`); a warning never refuses an import.
 """
 
+import gc
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -778,7 +780,7 @@ def import_cases(
         result.errors.append(RecordError("file", "__all__", "Only data managers can import."))
         return result
     importer = _BulkImport(user=user, result=result, reason=reason)
-    with transaction.atomic():
+    with _without_cycle_collection(), transaction.atomic():
         importer.check(located, lock=not dry_run, progress=progress)
         if result.ok:
             importer.refuse_locked()
@@ -797,6 +799,23 @@ def import_cases(
             _locate_clash(importer, result)
             transaction.set_rollback(True)
     return result
+
+
+@contextmanager
+def _without_cycle_collection():
+    """Python's cycle collector paused for the import. An import builds hundreds of
+    thousands of small objects that all live until it ends; the collector would walk them
+    again and again as they pile up (a third of the import's CPU) and find next to
+    nothing: reference counting frees what the import drops, and the few cycles it leaves
+    are collected once the collector resumes. Resumed after the import, unless it was
+    paused before (another import in another thread)."""
+    paused_before = not gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not paused_before:
+            gc.enable()
 
 
 def _count_as_written(importer: _BulkImport) -> None:
