@@ -113,6 +113,8 @@ class _Cleaner:
     def __init__(self, model: type[Model], fields: list[str]):
         self.model = model
         self.fields = fields
+        self.field_names = frozenset(fields)
+        self.columns_known = self.field_names | PLACING_COLUMNS
         self.form_fields = modelform_factory(model, fields=fields).base_fields
         self.model_fields = {name: model._meta.get_field(name) for name in fields}
         self.not_given = {f.name for f in model._meta.concrete_fields} - set(fields)
@@ -310,6 +312,7 @@ class _Record:
     stored: bool
     changed: bool
     excluded: set[str]  # from the model's field checks: read by a shortcut, or not at all
+    field_checks: bool  # whether any field is left for them
     unread: set[str]  # not given or not readable: their constraints wait for them
     errors: dict[str, list[str]]
 
@@ -513,15 +516,16 @@ class _BulkImport:
     def read(self, key: str, values, where: str, existing: Model | None, **fixed):
         """A record of the file read into its instance; None when it is not one."""
         cleaner = self.cleaners[key]
-        unknown = sorted(set(values) - set(cleaner.fields) - PLACING_COLUMNS)
-        if unknown:
+        if not cleaner.columns_known.issuperset(values):
+            unknown = sorted(set(values) - cleaner.columns_known)
             self.error(where, unknown[0], f"Unknown column(s): {', '.join(unknown)}.")
             return None
-        nested = [n for n in cleaner.fields if isinstance(values.get(n), list | dict)]
-        for name in nested:
-            self.error(where, name, "Expected one value here, not a list or an object.")
-        if nested:
-            return None
+        if any(isinstance(value, list | dict) for value in values.values()):  # or responses
+            nested = [n for n in cleaner.fields if isinstance(values.get(n), list | dict)]
+            for name in nested:
+                self.error(where, name, "Expected one value here, not a list or an object.")
+            if nested:
+                return None
         cleaned, errors, checked = cleaner.clean(values)
         if existing is not None:
             instance, stored = existing, True
@@ -534,7 +538,11 @@ class _BulkImport:
             instance, stored, before = cleaner.new(cleaned, **fixed), False, None
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
         unread = cleaner.exclusions(cleaned, errors)
-        return _Record(where, instance, stored, bool(changed), unread | checked, unread, errors)
+        excluded = unread | checked
+        field_checks = not cleaner.field_names <= excluded
+        return _Record(
+            where, instance, stored, bool(changed), excluded, field_checks, unread, errors
+        )
 
     def records(self, value, key: str, where: str, located: Located):
         """(location, record) pairs of a list of objects; anything else is reported."""
@@ -680,16 +688,23 @@ class _BulkImport:
     def validate(self, record: _Record, bounds: PatientBounds | None) -> None:
         """The model's rules, as a form and the service would run them, for what changed."""
         if record.changed:
-            record.instance.patient_bounds = bounds
-            failed = set()
-            try:  # the unique constraints are the importer's own set-wise checks
-                record.instance.full_clean(
-                    exclude=record.excluded, validate_unique=False, validate_constraints=False
-                )
+            instance = record.instance
+            instance.patient_bounds = bounds
+            # full_clean() without the unique constraints (the importer's own set-wise
+            # checks), and without the field checks when no field is left for them.
+            errors, failed = {}, set()
+            if record.field_checks:
+                try:
+                    instance.clean_fields(exclude=record.excluded)
+                except ValidationError as error:
+                    errors = error.update_error_dict(errors)
+            try:
+                instance.clean()
             except ValidationError as error:
-                for name, message in _messages(error):
-                    record.errors.setdefault(name, []).append(message)
-                    failed.add(name)
+                errors = error.update_error_dict(errors)
+            for name, message in _messages(ValidationError(errors)) if errors else ():
+                record.errors.setdefault(name, []).append(message)
+                failed.add(name)
             for name, messages in check_errors(record.instance, record.unread | failed).items():
                 record.errors.setdefault(name, []).extend(messages)
         for name, messages in record.errors.items():
