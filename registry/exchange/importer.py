@@ -12,6 +12,7 @@ cases as the import leaves them (`rule_warnings`); a warning never refuses an im
 """
 
 import gc
+import inspect
 import re
 from collections import defaultdict
 from contextlib import contextmanager
@@ -23,6 +24,10 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.forms import modelform_factory
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -128,15 +133,16 @@ class _Cleaner:
             for name, form_field in self.form_fields.items()
             if not self.model_fields[name].blank and not form_field.required
         ]
-        # As Model(**kwargs) would fill each column: the given value, else its default.
-        self.defaults = [
-            (
-                f.attname,
-                f.default if f.has_default() and callable(f.default) else None,
-                f.get_default(),
-            )
-            for f in model._meta.concrete_fields
+        # As Model(**kwargs) would fill each column: the given value, else its default
+        # (an exchanged field is a column of its own name, never a relation).
+        if any(f.attname != f.name for f in self.model_fields.values()):
+            raise ValueError(f"{model.__name__}: relations are not exchanged as fields.")
+        fields = model._meta.concrete_fields
+        self.defaults = {f.attname: f.get_default() for f in fields}  # in the columns' order
+        self.called_defaults = [
+            (f.attname, f.default) for f in fields if f.has_default() and callable(f.default)
         ]
+        self.plain_columns = _plain_columns(model)
         self.label = str(model._meta.verbose_name_plural)
 
     def _reader(self, name: str, form_field: forms.Field):
@@ -197,17 +203,32 @@ class _Cleaner:
         return excluded
 
     def new(self, cleaned: dict, **related) -> Model:
-        """A new instance, as `model(**related, **cleaned)` builds it (positionally, the
-        way Django builds rows it reads: no keyword matching per record)."""
-        instance = self.model(
-            *(
-                cleaned[attname] if attname in cleaned else (call() if call else default)
-                for attname, call, default in self.defaults
-            )
-        )
+        """A new instance, as `model(**related, **cleaned)` builds it: its columns' values
+        (the given one, else the default) in one step, its related objects as usual."""
+        values = {**self.defaults, **cleaned}
+        for attname, default in self.called_defaults:  # a fresh one for each instance
+            if attname not in cleaned:
+                values[attname] = default()
+        if not self.plain_columns:
+            instance = self.model(*values.values())
+        else:  # as Model.__init__ sets them, without walking the columns one by one
+            instance = self.model.__new__(self.model)
+            instance._state = ModelState()
+            instance.__dict__.update(values)
         for name, value in related.items():
             setattr(instance, name, value)
         return instance
+
+
+def _plain_columns(model: type[Model]) -> bool:
+    """Whether Model.__init__ would do no more with a model's column values than put them
+    in the instance's __dict__: no pre_init or post_init receiver, and no column whose
+    attribute does more on assignment (a foreign key's only forgets a cached related
+    object, which a new instance has not)."""
+    plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return not (pre_init.has_listeners(model) or post_init.has_listeners(model)) and all(
+        type(inspect.getattr_static(model, f.attname)) in plain for f in model._meta.concrete_fields
+    )
 
 
 _BOOLEANS = {"true": True, "false": False}
