@@ -58,6 +58,8 @@ def create_with_history(objects: list, model, *, user, reason: str, api_token=No
                     if related.pk is None:
                         raise ValueError(f"{model.__name__}.{relation.name} is not saved yet.")
                     setattr(obj, relation.attname, related.pk)
+                    # Setting the key forgets the object; bulk_create keeps it, so do we.
+                    relation.set_cached_value(obj, related)
     columns = [f.attname for f in fields]
     _copy(connection, meta.db_table, [f.column for f in fields], objects, columns, {})
     for obj in objects:

@@ -37,7 +37,7 @@ from registry.bulk import create_with_history
 from registry.case_locks import lock_cases
 from registry.domain.bounds import PatientBounds
 from registry.domain.identifiers import canonical_record_number
-from registry.models import BoardMeeting, Patient
+from registry.models import KIND_BY_MODEL, RECORD_KINDS, BoardMeeting, Patient
 from registry.models.checks import check_errors
 from registry.models.patients import REGISTRY_ID_PATTERN
 from registry.models.trace import current_api_token
@@ -732,6 +732,18 @@ class _BulkImport:
             for message in dict.fromkeys(messages):
                 self.error(record.where, name, message)
 
+    def written(self, cases: list[_Case]) -> dict[int, dict[str, list[Model]]]:
+        """Every record of each written case by kind, as the import left them: the whole
+        case, the stored records read (and locked) before the checks included."""
+        written = {}
+        for case in cases:
+            patient = case.patient
+            records = {kind.slug: [] for kind in RECORD_KINDS}
+            for record, _ in self.as_left(case, patient.instance.pk if patient.stored else None):
+                records[KIND_BY_MODEL[type(record)].slug].append(record)
+            written[patient.instance.pk] = records
+        return written
+
     def warnings(self) -> list[ImportWarning]:
         """What the data-quality rules would find on the cases as the import leaves them."""
         return import_warnings(
@@ -762,9 +774,9 @@ class _BulkImport:
         for patient_id, message in services.prepare_case_changes(first_change).items():
             self.error(first_change[patient_id], "__all__", message)
 
-    def write(self) -> list[Patient]:
+    def write(self) -> list[_Case]:
         """Bulk inserts and updates per table, each row with its audit row; returns the
-        patients whose case changed."""
+        cases that changed."""
         now = timezone.now()
         token = current_api_token()
         history = {
@@ -788,7 +800,7 @@ class _BulkImport:
                     # New records name their patient, line and meeting as objects:
                     # bulk_create takes the ids those received when written before them.
                     (changed if record.stored else new).append(record.instance)
-                    touched[id(case)] = case.patient.instance
+                    touched[id(case)] = case
             if new:
                 create_with_history(new, section.model, **created)
                 self.result.created[label] += len(new)
@@ -829,8 +841,10 @@ def import_cases(
             return result
         try:
             with transaction.atomic():
-                patients = importer.write()
-                services.patient_summary_refresh(*patients)
+                cases = importer.write()
+                services.patient_summary_refresh(
+                    *(case.patient.instance for case in cases), records=importer.written(cases)
+                )
         except IntegrityError:
             _locate_clash(importer, result)
             transaction.set_rollback(True)
