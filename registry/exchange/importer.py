@@ -181,7 +181,9 @@ class _Cleaner:
         read by a shortcut that leaves the model's field checks nothing to find."""
         cleaned, errors, checked = {}, {}, set()
         for name, shortcut, read in self.columns:
-            value = _form_value(values.get(name))
+            value = values.get(name)
+            if type(value) is not str:  # most cells are text already
+                value = _form_value(value)
             if shortcut is not None and type(value) is str:
                 result = shortcut(value, _UNREAD)
                 if result is not _UNREAD:
