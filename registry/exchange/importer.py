@@ -176,13 +176,17 @@ class _Cleaner:
             return None, read_integer
         return None, form_read
 
-    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str]]:
-        """The field values, the messages of those that cannot be read, and the fields
-        read by a shortcut that leaves the model's field checks nothing to find."""
-        cleaned, errors, checked = {}, {}, set()
+    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str], list[str]]:
+        """The field values, the messages of those that cannot be read, the fields read
+        by a shortcut that leaves the model's field checks nothing to find, and the fields
+        given a list or an object (which make the record no record)."""
+        cleaned, errors, checked, nested = {}, {}, set(), []
         for name, shortcut, read in self.columns:
             value = values.get(name)
             if type(value) is not str:  # most cells are text already
+                if isinstance(value, list | dict):
+                    nested.append(name)
+                    continue
                 value = _form_value(value)
             if shortcut is not None and type(value) is str:
                 result = shortcut(value, _UNREAD)
@@ -194,7 +198,7 @@ class _Cleaner:
                 cleaned[name] = read(value)
             except ValidationError as error:
                 errors[name] = error.messages
-        return cleaned, errors, checked
+        return cleaned, errors, checked, nested
 
     def exclusions(self, cleaned: dict, errors: dict) -> set[str]:
         """What the model's own validation leaves out, as a ModelForm's would."""
@@ -300,6 +304,8 @@ def _form_value(value):
 
 def _key_value(value) -> str:
     """A natural-key part as text, the same from the database, JSON, CSV or an Excel cell."""
+    if type(value) is str:  # most are
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -543,13 +549,11 @@ class _BulkImport:
             unknown = sorted(set(values) - cleaner.columns_known)
             self.error(where, unknown[0], f"Unknown column(s): {', '.join(unknown)}.")
             return None
-        if any(isinstance(value, list | dict) for value in values.values()):  # or responses
-            nested = [n for n in cleaner.fields if isinstance(values.get(n), list | dict)]
+        cleaned, errors, checked, nested = cleaner.clean(values)
+        if nested:
             for name in nested:
                 self.error(where, name, "Expected one value here, not a list or an object.")
-            if nested:
-                return None
-        cleaned, errors, checked = cleaner.clean(values)
+            return None
         if existing is not None:
             instance, stored = existing, True
             before = {name: getattr(existing, name) for name in cleaned}
