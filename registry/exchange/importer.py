@@ -143,6 +143,7 @@ class _Cleaner:
             (f.attname, f.default) for f in fields if f.has_default() and callable(f.default)
         ]
         self.plain_columns = _plain_columns(model)
+        self.relations = {f.name: f for f in fields if f.many_to_one}
         self.label = str(model._meta.verbose_name_plural)
 
     def _reader(self, name: str, form_field: forms.Field):
@@ -222,7 +223,12 @@ class _Cleaner:
             instance._state = ModelState()
             instance.__dict__.update(values)
         for name, value in related.items():
-            setattr(instance, name, value)
+            # What the relation's descriptor does for an object of the right model and
+            # the one database, without its type and router checks: the key, and the
+            # object cached (a new patient's or line's, whose key the write fills in).
+            field = self.relations[name]
+            instance.__dict__[field.attname] = value.pk
+            field.set_cached_value(instance, value)
         return instance
 
 
