@@ -211,7 +211,7 @@ class _Cleaner:
 
     def new(self, cleaned: dict, **related) -> Model:
         """A new instance, as `model(**related, **cleaned)` builds it: its columns' values
-        (the given one, else the default) in one step, its related objects as usual."""
+        (the given one, else the default) in one step, then its related objects."""
         values = {**self.defaults, **cleaned}
         for attname, default in self.called_defaults:  # a fresh one for each instance
             if attname not in cleaned:
