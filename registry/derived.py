@@ -19,7 +19,7 @@ from . import bulk
 from .domain.analysis import DerivedFacts, derived_facts
 from .domain.cutoff import course_at_cutoff
 from .models import CrEpisodeSummary, LineSummary, Patient, PatientSummary, ProgressionSummary
-from .selectors import patient_data
+from .selectors import PatientData, patient_data
 
 # Analysis column -> PatientSummary field, where the patient list named the field first.
 RENAMED = {
@@ -76,10 +76,11 @@ class DerivedRows:
     progressions: dict[int, list[dict]]
 
 
-def derive(patients) -> DerivedRows:
-    """A fresh derivation of the patients of a queryset (one query per record table)."""
+def derive(patients, data: dict[int, PatientData] | None = None) -> DerivedRows:
+    """A fresh derivation of the patients of a queryset (one query per record table), or
+    of their `data` when the caller holds every record of them (`selectors.patient_data_of`)."""
     rows = DerivedRows({}, {}, {}, {})
-    for pk, item in patient_data(patients).items():
+    for pk, item in (patient_data(patients) if data is None else data).items():
         facts = derived_facts(item.course, item.receptors)
         rows.patients[pk] = {
             field: facts.patient[column] for column, field in PATIENT_FIELDS.items()
@@ -137,15 +138,16 @@ def _write(patients, rows: DerivedRows) -> None:
     )
 
 
-def refresh(patient_ids: Iterable[int]) -> None:
-    """Recompute the derived rows of these patients, in the caller's transaction."""
+def refresh(patient_ids: Iterable[int], data: dict[int, PatientData] | None = None) -> None:
+    """Recompute the derived rows of these patients, in the caller's transaction; from
+    their `data` if the caller holds every record of them (an import), else read."""
     ids = list(patient_ids)
     patients = Patient.objects.filter(pk__in=ids)
     with transaction.atomic(savepoint=False):  # the write's own transaction, if it has one
         # Two writes to one patient's records refresh one after the other: each write holds
         # the patient's row from its start (`case_locks.lock_cases`), so the second reads the
         # first's committed records and replaces its rows.
-        _write(patients, derive(patients))
+        _write(patients, derive(patients, data))
 
 
 def _batches(batch_size: int) -> Iterator:

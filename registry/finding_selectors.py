@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -94,16 +95,17 @@ def facts_from_records(
             return record_key(record if column == "pk" else record.line)
         return getattr(record, column)
 
+    def facts(fact, records) -> tuple:
+        columns = FACT_COLUMNS[fact]
+        if record_key is None:  # every fact has its id and more: a tuple, one C call a record
+            values = attrgetter(*columns)
+            return tuple(fact(*values(record)) for record in records)
+        return tuple(fact(*(value(record, column) for column in columns)) for record in records)
+
     return CaseFacts(
         patient.pk,
         *(getattr(patient, column) for column in PATIENT_COLUMNS[1:]),
-        **{
-            name: tuple(
-                fact(*(value(record, column) for column in FACT_COLUMNS[fact]))
-                for record in records.get(slug, ())
-            )
-            for name, fact, _model, slug in FACT_SOURCES
-        },
+        **{name: facts(fact, records.get(slug, ())) for name, fact, _model, slug in FACT_SOURCES},
     )
 
 

@@ -18,7 +18,7 @@ from simple_history.utils import bulk_update_with_history
 from . import access
 from .bulk import create_with_history
 from .case_locks import lock_cases
-from .domain.quality_rules import PLAUSIBILITY_CODES, case_findings
+from .domain.quality_rules import PLAUSIBILITY_CODES, CaseFacts, case_findings
 from .finding_selectors import case_facts, counts_by_rule, findings
 from .models import DataQuery, Finding, FindingStatus, Patient, PatientSummary
 
@@ -27,21 +27,27 @@ CHANGED_FIELDS = ["status", "message", "fixed_at", "found_at"]
 
 
 def findings_refresh(
-    patient_ids: Iterable[int], *, today: date | None = None, reason: str = "", user=None
+    patient_ids: Iterable[int],
+    *,
+    today: date | None = None,
+    reason: str = "",
+    user=None,
+    facts: dict[int, CaseFacts] | None = None,
 ) -> Counter:
     """Recompute the findings of these patients; how many became new, fixed, stayed open.
 
     A finding the rules produce again keeps its status (a confirmed one stays confirmed);
     a fixed one found again is new again; an open or confirmed one no longer found is
     fixed. The patients' summaries keep the count of their new plausibility findings.
+    `facts`: the patients' facts when the caller holds every record of them (an import).
     """
     ids = list(patient_ids)
     today = today or timezone.localdate()
     now = timezone.now()
     found = {
         finding.key: finding
-        for facts in case_facts(ids).values()
-        for finding in case_findings(facts, today=today)
+        for case in (case_facts(ids) if facts is None else facts).values()
+        for finding in case_findings(case, today=today)
     }
     stored = {f.key: f for f in Finding.objects.filter(patient_id__in=ids)}
     created = [

@@ -3,8 +3,10 @@
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet
@@ -111,16 +113,31 @@ def patient_data_of(patient: Patient, records: dict[str, list]) -> PatientData:
     """The same from one patient's records already loaded (`patient_records`): no query."""
     by_model = {kind.model: records[kind.slug] for kind in RECORD_KINDS}
     rows = {
-        model: [tuple(_value(record, name) for name in fields) for record in by_model[model]]
+        model: list(map(_values(fields), by_model[model]))
         for model, fields in COURSE_FIELDS.items()
     }
     return _patient_data(patient.pk, [getattr(patient, name) for name in PATIENT_FIELDS], rows)
 
 
-def _value(record, path: str):
-    for name in path.split("__"):
-        record = getattr(record, name)
-    return record
+def in_query_order(model, records: list) -> list:
+    """Records held in memory (a write's, with their ids) in the order the model's
+    queries return them: its Meta ordering, ascending columns that are never empty (the
+    record kinds' orderings), so that what is derived from them is what a reading of
+    the database would give. Text sorts by code point, which a database collation may
+    not: the one kind ordered by text (metastatic sites, by category within a day) is
+    read as a set by the derivations and rules."""
+    fields = tuple(model._meta.ordering)
+    if any(name.startswith("-") for name in fields):
+        raise ValueError(f"{model.__name__}: only ascending orderings are followed in memory.")
+    return sorted(records, key=_values(fields))
+
+
+@cache
+def _values(paths: tuple[str, ...]) -> Callable[[object], tuple]:
+    """A record's values at these paths ("line__number": its line's number), as a tuple:
+    one C call per record (operator.attrgetter)."""
+    get = attrgetter(*(path.replace("__", ".") for path in paths))
+    return get if len(paths) > 1 else lambda record: (get(record),)
 
 
 def _patient_data(pk: int, patient: list, rows: dict[type, list[tuple]]) -> PatientData:

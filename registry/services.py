@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from . import access, derived
 from .case_locks import lock_cases
+from .finding_selectors import facts_from_records
 from .finding_services import findings_refresh
 from .models import (
+    KIND_BY_SLUG,
     ApiToken,
     BoardAttendance,
     BoardMeeting,
@@ -25,7 +27,7 @@ from .models import (
     Centre,
     Patient,
 )
-from .selectors import patient_bounds
+from .selectors import in_query_order, patient_bounds, patient_data_of
 
 REGISTRY_ID_PREFIX = "MBC-"
 REGISTRY_ID_DIGITS = 6
@@ -345,15 +347,30 @@ def board_meeting_save(
     return meeting
 
 
-def patient_summary_refresh(*patients: Patient) -> None:
+def patient_summary_refresh(
+    *patients: Patient, records: dict[int, dict[str, list]] | None = None
+) -> None:
     """Recompute the derived rows of these patients (same transaction as the write, which
     holds their rows since `prepare_case_changes`; a new patient's row is the write's own).
 
     Set-wise, a few queries for any number of patients (`registry.derived.refresh`).
+    `records`: every record of each patient by kind (slug), as the caller has just
+    written them (an import holds them all): the derivations and the rules read them
+    instead of reading back what was just written.
     """
     ids = [p.pk for p in patients]
-    derived.refresh(ids)
-    findings_refresh(ids)  # and the patient list's warning count
+    data = facts = None
+    if records is not None:
+        data, facts = {}, {}
+        for patient in in_query_order(Patient, patients):  # as read: derived rows' ids
+            ordered = {
+                slug: in_query_order(KIND_BY_SLUG[slug].model, kind_records)
+                for slug, kind_records in records[patient.pk].items()
+            }
+            data[patient.pk] = patient_data_of(patient, ordered)
+            facts[patient.pk] = facts_from_records(patient, ordered)
+    derived.refresh(ids, data)
+    findings_refresh(ids, facts=facts)  # and the patient list's warning count
 
 
 def patient_summaries_refresh_all(batch_size: int = derived.BATCH_SIZE) -> int:

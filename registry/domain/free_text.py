@@ -13,6 +13,7 @@ with the family name.
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from .identifiers import canonical_record_number
 
@@ -28,12 +29,17 @@ def _word(text: str, word: str) -> bool:
     )
 
 
-def _birth_date_spellings(born: date) -> set[str]:
+# Every free-text field of a patient's records asks again for the same patient's.
+_canonical_number = lru_cache(maxsize=1024)(canonical_record_number)
+
+
+@lru_cache(maxsize=1024)
+def _birth_date_spellings(born: date) -> frozenset[str]:
     spellings = set()
     for day in (f"{born.day:02d}", str(born.day)):
         for month in (f"{born.month:02d}", str(born.month)):
             spellings |= {f.format(d=day, m=month, y=born.year) for f in DATE_FORMATS}
-    return spellings
+    return frozenset(spellings)
 
 
 def identifiers_in(
@@ -46,7 +52,7 @@ def identifiers_in(
     names = {family_name, family_name.upper(), f"{given_name} {family_name}"}
     if any(_word(text, name) for name in names if len(name.strip()) >= 2):
         found.append("name")
-    number = canonical_record_number(record_number or "")
+    number = _canonical_number(record_number or "")
     if number and _word(canonical_record_number(text), number):
         found.append("hospital record number")
     if birth_date and any(_word(text, s) for s in _birth_date_spellings(birth_date)):

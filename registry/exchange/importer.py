@@ -11,15 +11,23 @@ A file that checks also gets its warnings: what the data-quality rules would fin
 cases as the import leaves them (`rule_warnings`); a warning never refuses an import.
 """
 
+import gc
+import inspect
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django import forms
+from django.core import validators
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.forms import modelform_factory
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -29,7 +37,7 @@ from registry.bulk import create_with_history
 from registry.case_locks import lock_cases
 from registry.domain.bounds import PatientBounds
 from registry.domain.identifiers import canonical_record_number
-from registry.models import BoardMeeting, Patient
+from registry.models import KIND_BY_MODEL, RECORD_KINDS, BoardMeeting, Patient
 from registry.models.checks import check_errors
 from registry.models.patients import REGISTRY_ID_PATTERN
 from registry.models.trace import current_api_token
@@ -94,89 +102,216 @@ class ImportResult:
 
 # --- reading cells ------------------------------------------------------------------------
 
+_UNREAD = object()  # a cell a shortcut leaves to the form
+
 
 class _Cleaner:
     """A model's exchanged fields read as its form would read them (same messages), once
-    per model rather than one form per record."""
+    per model rather than one form per record, and its new instances built.
+
+    Each column gets its reader once per import: the form field, after a shortcut for the
+    common spellings that reads them to the same value without the form's machinery (a
+    code of the field's vocabulary, an ISO date, plain text within the field's length, a
+    whole number, true/false). A shortcut whose value leaves the model's field checks
+    nothing to find marks the field as checked; anything else goes through the form."""
 
     def __init__(self, model: type[Model], fields: list[str]):
         self.model = model
         self.fields = fields
+        self.field_names = frozenset(fields)
+        self.columns_known = self.field_names | PLACING_COLUMNS
         self.form_fields = modelform_factory(model, fields=fields).base_fields
         self.model_fields = {name: model._meta.get_field(name) for name in fields}
         self.not_given = {f.name for f in model._meta.concrete_fields} - set(fields)
-        self.date_fields = {
-            name for name, f in self.form_fields.items() if type(f) is forms.DateField
-        }
-        # Text codes of each vocabulary field (empty is not one: it may be required).
-        self.codes = {
-            name: frozenset(str(code) for code, _ in f.flatchoices) - {""}
-            for name, f in self.model_fields.items()
-            if f.choices and f.get_internal_type() == "CharField"
-        }
+        self.columns = [
+            (name, *self._reader(name, form_field)) for name, form_field in self.form_fields.items()
+        ]
+        # Fields a ModelForm leaves out of the model's checks when empty: required by the
+        # model, optional in the form.
+        self.optional_in_form = [
+            (name, form_field.empty_values)
+            for name, form_field in self.form_fields.items()
+            if not self.model_fields[name].blank and not form_field.required
+        ]
+        # As Model(**kwargs) would fill each column: the given value, else its default
+        # (an exchanged field is a column of its own name, never a relation).
+        if any(f.attname != f.name for f in self.model_fields.values()):
+            raise ValueError(f"{model.__name__}: relations are not exchanged as fields.")
+        fields = model._meta.concrete_fields
+        self.defaults = {f.attname: f.get_default() for f in fields}  # in the columns' order
+        self.called_defaults = [
+            (f.attname, f.default) for f in fields if f.has_default() and callable(f.default)
+        ]
+        self.plain_columns = _plain_columns(model)
+        self.relations = {f.name: f for f in fields if f.many_to_one}
         self.label = str(model._meta.verbose_name_plural)
 
-    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str]]:
-        """The field values, the messages of those that cannot be read, and the fields
-        read by a shortcut that leaves the model's field checks nothing to find."""
-        data = _clean_input(values, self.fields)
-        cleaned, errors, checked = {}, {}, set()
-        for name, form_field in self.form_fields.items():
-            value = data[name]
-            if not isinstance(value, str):
-                pass
-            elif value in self.codes.get(name, ()):  # a code of the field's vocabulary
-                cleaned[name] = value
-                checked.add(name)
-                continue
-            elif name in self.date_fields and ISO_DATE.match(value):
-                try:  # the exchange's own spelling: read without the form's locale formats
-                    cleaned[name] = date.fromisoformat(value)
+    def _reader(self, name: str, form_field: forms.Field):
+        """(checked shortcut or None, form reader) of one column."""
+        model_field = self.model_fields[name]
+        widget = form_field.widget
+
+        def form_read(value):
+            return form_field.clean(widget.value_from_datadict({name: value}, {}, name))
+
+        if model_field.choices and model_field.get_internal_type() == "CharField":
+            # Text codes of the vocabulary (empty is not one: it may be required).
+            codes = frozenset(str(code) for code, _ in model_field.flatchoices) - {""}
+            return (lambda value, unread: value if value in codes else unread), form_read
+        if type(form_field) is forms.DateField:
+            return _iso_date_shortcut, form_read
+        if type(form_field) in (forms.BooleanField, forms.NullBooleanField):
+            return _BOOLEANS.get, form_read  # "true"/"false": the widget's own spelling
+        if _plain_text(form_field, model_field):
+            return _text_shortcut(form_field), form_read
+        if type(form_field) is forms.IntegerField:
+
+            def read_integer(value):
+                if not (value.isascii() and value.isdigit()):
+                    return form_read(value)
+                number = int(value)  # what the form's to_python makes of plain digits
+                form_field.validate(number)
+                form_field.run_validators(number)
+                return number
+
+            return None, read_integer
+        return None, form_read
+
+    def clean(self, values: dict) -> tuple[dict, dict[str, list[str]], set[str], list[str]]:
+        """The field values, the messages of those that cannot be read, the fields read
+        by a shortcut that leaves the model's field checks nothing to find, and the fields
+        given a list or an object (which make the record no record)."""
+        cleaned, errors, checked, nested = {}, {}, set(), []
+        for name, shortcut, read in self.columns:
+            value = values.get(name)
+            if type(value) is not str:  # most cells are text already
+                if isinstance(value, list | dict):
+                    nested.append(name)
+                    continue
+                value = _form_value(value)
+            if shortcut is not None and type(value) is str:
+                result = shortcut(value, _UNREAD)
+                if result is not _UNREAD:
+                    cleaned[name] = result
                     checked.add(name)
                     continue
-                except ValueError:
-                    pass  # 2019-02-30: the form says what is wrong with it
             try:
-                cleaned[name] = form_field.clean(
-                    form_field.widget.value_from_datadict(data, {}, name)
-                )
+                cleaned[name] = read(value)
             except ValidationError as error:
                 errors[name] = error.messages
-        return cleaned, errors, checked
+        return cleaned, errors, checked, nested
 
     def exclusions(self, cleaned: dict, errors: dict) -> set[str]:
         """What the model's own validation leaves out, as a ModelForm's would."""
-        excluded = set(self.not_given) | set(errors)
-        for name, value in cleaned.items():
-            form_field = self.form_fields[name]
-            if (
-                not self.model_fields[name].blank
-                and not form_field.required
-                and value in form_field.empty_values
-            ):
+        excluded = self.not_given | errors.keys()
+        for name, empty_values in self.optional_in_form:
+            if name in cleaned and cleaned[name] in empty_values:
                 excluded.add(name)
         return excluded
 
+    def new(self, cleaned: dict, **related) -> Model:
+        """A new instance, as `model(**related, **cleaned)` builds it: its columns' values
+        (the given one, else the default) in one step, then its related objects."""
+        values = {**self.defaults, **cleaned}
+        for attname, default in self.called_defaults:  # a fresh one for each instance
+            if attname not in cleaned:
+                values[attname] = default()
+        if not self.plain_columns:
+            instance = self.model(*values.values())
+        else:  # as Model.__init__ sets them, without walking the columns one by one
+            instance = self.model.__new__(self.model)
+            instance._state = ModelState()
+            instance.__dict__.update(values)
+        for name, value in related.items():
+            # What the relation's descriptor does for an object of the right model and
+            # the one database, without its type and router checks: the key, and the
+            # object cached (a new patient's or line's, whose key the write fills in).
+            field = self.relations[name]
+            instance.__dict__[field.attname] = value.pk
+            field.set_cached_value(instance, value)
+        return instance
 
-def _clean_input(values: dict, fields: list[str]) -> dict:
-    """Form data from JSON or table cells, as a browser would send it: None becomes empty,
-    booleans and numbers their text as in CSV files (so a number where a date belongs is
-    refused as a date, not a crash); Excel's date cells stay dates."""
-    data = {}
-    for name in fields:
-        value = values.get(name)
-        if value is None:
-            value = ""
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, int | float):
-            value = str(value)
-        data[name] = value
-    return data
+
+def _plain_columns(model: type[Model]) -> bool:
+    """Whether Model.__init__ would do no more with a model's column values than put them
+    in the instance's __dict__: no pre_init or post_init receiver, and no column whose
+    attribute does more on assignment (a foreign key's only forgets a cached related
+    object, which a new instance has not)."""
+    plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return not (pre_init.has_listeners(model) or post_init.has_listeners(model)) and all(
+        type(inspect.getattr_static(model, f.attname)) in plain for f in model._meta.concrete_fields
+    )
+
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _iso_date_shortcut(value: str, unread):
+    """The exchange's own date spelling, read without the form's locale formats;
+    2019-02-30 is left to the form, which says what is wrong with it."""
+    if ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return unread
+
+
+def _plain_text(form_field: forms.Field, model_field) -> bool:
+    """A text field whose only checks are its length and no NUL character."""
+    return (
+        type(form_field) is forms.CharField
+        and form_field.strip
+        and type(model_field) in (models.CharField, models.TextField)
+        and not model_field.choices
+        and {type(v) for v in (*form_field.validators, *model_field.validators)} <= _TEXT_VALIDATORS
+        and all(
+            v.limit_value == form_field.max_length
+            for v in model_field.validators
+            if isinstance(v, validators.MaxLengthValidator)
+        )
+    )
+
+
+_TEXT_VALIDATORS = {validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator}
+
+
+def _text_shortcut(form_field: forms.CharField):
+    """Text as the form reads it (stripped; empty as the form's empty value), when it
+    is within the field's length and holds no NUL; an empty required field is the
+    form's to refuse."""
+    limit = form_field.max_length
+    required = form_field.required
+    empty = form_field.empty_value
+
+    def read(value: str, unread):
+        text = value.strip()
+        if not text:
+            return unread if required else empty
+        if (limit is not None and len(text) > limit) or "\x00" in text:
+            return unread
+        return text
+
+    return read
+
+
+def _form_value(value):
+    """A cell as a browser would send it: None becomes empty, booleans and numbers their
+    text as in CSV files (so a number where a date belongs is refused as a date, not a
+    crash); Excel's date cells stay dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 def _key_value(value) -> str:
     """A natural-key part as text, the same from the database, JSON, CSV or an Excel cell."""
+    if type(value) is str:  # most are
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -212,6 +347,7 @@ class _Record:
     stored: bool
     changed: bool
     excluded: set[str]  # from the model's field checks: read by a shortcut, or not at all
+    field_checks: bool  # whether any field is left for them
     unread: set[str]  # not given or not readable: their constraints wait for them
     errors: dict[str, list[str]]
 
@@ -415,16 +551,15 @@ class _BulkImport:
     def read(self, key: str, values, where: str, existing: Model | None, **fixed):
         """A record of the file read into its instance; None when it is not one."""
         cleaner = self.cleaners[key]
-        unknown = sorted(set(values) - set(cleaner.fields) - PLACING_COLUMNS)
-        if unknown:
+        if not cleaner.columns_known.issuperset(values):
+            unknown = sorted(set(values) - cleaner.columns_known)
             self.error(where, unknown[0], f"Unknown column(s): {', '.join(unknown)}.")
             return None
-        nested = [n for n in cleaner.fields if isinstance(values.get(n), list | dict)]
-        for name in nested:
-            self.error(where, name, "Expected one value here, not a list or an object.")
+        cleaned, errors, checked, nested = cleaner.clean(values)
         if nested:
+            for name in nested:
+                self.error(where, name, "Expected one value here, not a list or an object.")
             return None
-        cleaned, errors, checked = cleaner.clean(values)
         if existing is not None:
             instance, stored = existing, True
             before = {name: getattr(existing, name) for name in cleaned}
@@ -433,10 +568,14 @@ class _BulkImport:
             for name, value in cleaned.items():
                 setattr(instance, name, value)
         else:
-            instance, stored, before = cleaner.model(**{**fixed, **cleaned}), False, None
+            instance, stored, before = cleaner.new(cleaned, **fixed), False, None
         changed = before is None or any(before[n] != v for n, v in cleaned.items()) or errors
         unread = cleaner.exclusions(cleaned, errors)
-        return _Record(where, instance, stored, bool(changed), unread | checked, unread, errors)
+        excluded = unread | checked
+        field_checks = not cleaner.field_names <= excluded
+        return _Record(
+            where, instance, stored, bool(changed), excluded, field_checks, unread, errors
+        )
 
     def records(self, value, key: str, where: str, located: Located):
         """(location, record) pairs of a list of objects; anything else is reported."""
@@ -582,21 +721,40 @@ class _BulkImport:
     def validate(self, record: _Record, bounds: PatientBounds | None) -> None:
         """The model's rules, as a form and the service would run them, for what changed."""
         if record.changed:
-            record.instance.patient_bounds = bounds
-            failed = set()
-            try:  # the unique constraints are the importer's own set-wise checks
-                record.instance.full_clean(
-                    exclude=record.excluded, validate_unique=False, validate_constraints=False
-                )
+            instance = record.instance
+            instance.patient_bounds = bounds
+            # full_clean() without the unique constraints (the importer's own set-wise
+            # checks), and without the field checks when no field is left for them.
+            errors, failed = {}, set()
+            if record.field_checks:
+                try:
+                    instance.clean_fields(exclude=record.excluded)
+                except ValidationError as error:
+                    errors = error.update_error_dict(errors)
+            try:
+                instance.clean()
             except ValidationError as error:
-                for name, message in _messages(error):
-                    record.errors.setdefault(name, []).append(message)
-                    failed.add(name)
+                errors = error.update_error_dict(errors)
+            for name, message in _messages(ValidationError(errors)) if errors else ():
+                record.errors.setdefault(name, []).append(message)
+                failed.add(name)
             for name, messages in check_errors(record.instance, record.unread | failed).items():
                 record.errors.setdefault(name, []).extend(messages)
         for name, messages in record.errors.items():
             for message in dict.fromkeys(messages):
                 self.error(record.where, name, message)
+
+    def written(self, cases: list[_Case]) -> dict[int, dict[str, list[Model]]]:
+        """Every record of each written case by kind, as the import left them: the whole
+        case, the stored records read (and locked) before the checks included."""
+        written = {}
+        for case in cases:
+            patient = case.patient
+            records = {kind.slug: [] for kind in RECORD_KINDS}
+            for record, _ in self.as_left(case, patient.instance.pk if patient.stored else None):
+                records[KIND_BY_MODEL[type(record)].slug].append(record)
+            written[patient.instance.pk] = records
+        return written
 
     def warnings(self) -> list[ImportWarning]:
         """What the data-quality rules would find on the cases as the import leaves them."""
@@ -628,9 +786,9 @@ class _BulkImport:
         for patient_id, message in services.prepare_case_changes(first_change).items():
             self.error(first_change[patient_id], "__all__", message)
 
-    def write(self) -> list[Patient]:
+    def write(self) -> list[_Case]:
         """Bulk inserts and updates per table, each row with its audit row; returns the
-        patients whose case changed."""
+        cases that changed."""
         now = timezone.now()
         token = current_api_token()
         history = {
@@ -654,7 +812,7 @@ class _BulkImport:
                     # New records name their patient, line and meeting as objects:
                     # bulk_create takes the ids those received when written before them.
                     (changed if record.stored else new).append(record.instance)
-                    touched[id(case)] = case.patient.instance
+                    touched[id(case)] = case
             if new:
                 create_with_history(new, section.model, **created)
                 self.result.created[label] += len(new)
@@ -682,7 +840,7 @@ def import_cases(
         result.errors.append(RecordError("file", "__all__", "Only data managers can import."))
         return result
     importer = _BulkImport(user=user, result=result, reason=reason)
-    with transaction.atomic():
+    with _without_cycle_collection(), transaction.atomic():
         importer.check(located, lock=not dry_run, progress=progress)
         if result.ok:
             importer.refuse_locked()
@@ -695,12 +853,31 @@ def import_cases(
             return result
         try:
             with transaction.atomic():
-                patients = importer.write()
-                services.patient_summary_refresh(*patients)
+                cases = importer.write()
+                services.patient_summary_refresh(
+                    *(case.patient.instance for case in cases), records=importer.written(cases)
+                )
         except IntegrityError:
             _locate_clash(importer, result)
             transaction.set_rollback(True)
     return result
+
+
+@contextmanager
+def _without_cycle_collection():
+    """Python's cycle collector paused for the import. An import builds hundreds of
+    thousands of small objects that all live until it ends; the collector would walk them
+    again and again as they pile up (a third of the import's CPU) and find next to
+    nothing: reference counting frees what the import drops, and the few cycles it leaves
+    are collected once the collector resumes. Resumed after the import, unless it was
+    paused before (another import in another thread)."""
+    paused_before = not gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not paused_before:
+            gc.enable()
 
 
 def _count_as_written(importer: _BulkImport) -> None:

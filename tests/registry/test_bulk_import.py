@@ -9,8 +9,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry import exchange
-from registry.models import PATIENT_RECORD_MODELS, Patient, PatientSummary, TreatmentLine
+from registry import derived, exchange
+from registry.finding_services import findings_refresh
+from registry.models import (
+    PATIENT_RECORD_MODELS,
+    Finding,
+    Patient,
+    PatientSummary,
+    TreatmentLine,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +163,9 @@ def test_each_created_or_changed_record_has_one_audit_row_with_user_and_reason(
 def test_reimporting_writes_no_audit_row_and_refreshes_nothing(data_manager, case_a, monkeypatch):
     refreshed = []
     monkeypatch.setattr(
-        exchange.importer.services, "patient_summary_refresh", lambda *p: refreshed.extend(p)
+        exchange.importer.services,
+        "patient_summary_refresh",
+        lambda *p, records: refreshed.extend(p),
     )
     history = sum(m.history.count() for m in (Patient, *PATIENT_RECORD_MODELS))
 
@@ -206,7 +215,9 @@ KEYS_FIRST = 9 if connection.vendor == "postgresql" else 0
 def test_statements_do_not_grow_with_the_number_of_cases(
     data_manager, case_a, monkeypatch, dry_run, expected
 ):
-    monkeypatch.setattr(exchange.importer.services, "patient_summary_refresh", lambda *p: None)
+    monkeypatch.setattr(
+        exchange.importer.services, "patient_summary_refresh", lambda *p, records: None
+    )
     base = exported(case_a.patient)
     run_import(data_manager, [base], dry_run=True)  # the user's roles, read once per request
 
@@ -220,7 +231,9 @@ def test_statements_for_stored_cases_do_not_grow_with_their_records(
     data_manager, case_a, case_b, monkeypatch
 ):
     """Re-importing stored cases reads each record table once, however many cases."""
-    monkeypatch.setattr(exchange.importer.services, "patient_summary_refresh", lambda *p: None)
+    monkeypatch.setattr(
+        exchange.importer.services, "patient_summary_refresh", lambda *p, records: None
+    )
     data_manager.centre_memberships.create(centre=case_b.patient.centre)
     one = [exported(case_a.patient)]
     two = [exported(case_a.patient), exported(case_b.patient)]
@@ -238,7 +251,7 @@ def test_the_summaries_are_refreshed_once_for_every_imported_patient(
 ):
     calls = []
     monkeypatch.setattr(
-        exchange.importer.services, "patient_summary_refresh", lambda *p: calls.append(p)
+        exchange.importer.services, "patient_summary_refresh", lambda *p, records: calls.append(p)
     )
     base = exported(case_a.patient)
 
@@ -246,3 +259,28 @@ def test_the_summaries_are_refreshed_once_for_every_imported_patient(
 
     [patients] = calls
     assert sorted(p.registry_id for p in patients) == ["MBC-NEW01", "MBC-NEW02", "MBC-NEW03"]
+
+
+def test_the_derived_rows_and_findings_from_memory_are_those_a_reading_gives(data_manager, case_a):
+    """The import derives the summaries and runs the rules on the cases it holds (every
+    record, the stored ones the file leaves included), not on a reading of what it wrote:
+    the result is what a fresh reading of the database gives."""
+    base = exported(case_a.patient)
+    changed = copy.deepcopy(base)
+    changed["treatment_lines"][0]["agents"] = "anastrozole + palbociclib"
+    changed["treatment_lines"][0]["responses"] = []  # stored responses the file leaves
+    changed["follow_up"] = changed["follow_up"][:1]
+    new = new_case(base, 1)
+    new["treatment_lines"][0]["responses"] = new["treatment_lines"][0]["responses"][:1]
+
+    result = run_import(data_manager, [changed, new])
+
+    assert result.ok and result.written, result.errors
+    assert derived.drifted() == []
+    findings = sorted(Finding.objects.values_list("rule", "record_kind", "record_id", "message"))
+    ids = list(Patient.objects.values_list("pk", flat=True))
+    assert not findings_refresh(ids)["new"] and not findings_refresh(ids)["fixed"]
+    assert (
+        sorted(Finding.objects.values_list("rule", "record_kind", "record_id", "message"))
+        == findings
+    )
