@@ -73,3 +73,23 @@ def test_a_hostile_value_anywhere_is_located_and_writes_nothing(
         assert after == before, (key, value)
         assert all(error.where.startswith("case 1") for error in result.errors), result.errors
         assert all(error.message for error in result.errors)
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+@pytest.mark.parametrize("key", ["registry_id", "record_number", "centre"])
+def test_a_nul_character_in_a_case_key_is_located_and_writes_nothing(
+    data_manager, case_a, key, dry_run
+):
+    """The keys are looked up before the checks run: a NUL, which PostgreSQL refuses even
+    in a comparison, must be reported at its case, not sent to the database."""
+    case = copy.deepcopy(exported_case(case_a.patient))
+    case[key] = f"{case[key]}\x00"
+    before = registry_state()
+
+    result = exchange.import_cases(
+        [exchange.Located(case, "case 1")], user=data_manager, dry_run=dry_run, reason="NUL"
+    )
+
+    assert not result.ok
+    assert [(error.where, error.field) for error in result.errors] == [("case 1", key)]
+    assert registry_state() == before

@@ -364,7 +364,12 @@ class _Stored:
 
     def __init__(self, cases: list[tuple[Located, str, str]], *, lock: bool):
         self.lock = lock
-        registry_ids = sorted({registry_id for _, registry_id, _ in cases if registry_id})
+        # Only keys a row can hold are looked up: one the checks refuse (a registry ID off
+        # its pattern, a NUL character, which PostgreSQL cannot even compare) finds nothing
+        # and is reported at its case, never sent to the database.
+        registry_ids = sorted(
+            {rid for _, rid, _ in cases if re.fullmatch(REGISTRY_ID_PATTERN, rid)}
+        )
         if lock:
             # In key order, as every write of a case takes them (registry.case_locks): in
             # the order of a scan by registry ID, an import and a rule run touching the
@@ -406,7 +411,8 @@ class _Stored:
             {canonical_record_number(str(case.get("record_number") or "")) for case, *_ in cases}
             - {""}
         )
-        codes = {code for *_, code in cases}
+        numbers = [number for number in numbers if "\x00" not in number]
+        codes = {code for *_, code in cases if "\x00" not in code}
         # (centre id, record number) -> registry ID of the stored patient holding it
         self.record_numbers = {
             (centre_id, number): registry_id
