@@ -52,6 +52,7 @@ from scratch import (
     load,
     manage,
     measured_manage,
+    postgres_server,
     production_env,
     scratch_database,
 )
@@ -104,8 +105,11 @@ def main() -> int:
         manage("sqlite:///unused", "collectstatic", "--no-input", env=env)
         for size in sizes:
             print(f"\n== {size:,} patients ==", flush=True)
-            with scratch_database(f"bench_{size}", keep=options.keep, reuse=options.reuse) as url:
-                results[size] = run_size(url, size, options, skip, import_file, env)
+            name = f"bench_{size}"
+            # A kept database is taken as it is only if it still holds N patients.
+            reuse = options.reuse and patients_in(f"{postgres_server()}/{name}") == size
+            with scratch_database(name, keep=options.keep, reuse=reuse) as url:
+                results[size] = run_size(url, size, options, skip, import_file, env, reuse)
     print_ratios(results)
     return 0
 
@@ -137,9 +141,9 @@ def prepare_import_file(folder: Path, patients: int, keep: bool) -> Path:
     return path
 
 
-def run_size(url, size, options, skip, import_file, env) -> dict:
+def run_size(url, size, options, skip, import_file, env, reuse: bool) -> dict:
     figures: dict[str, float] = {}
-    if options.reuse and patients_in(url) == size:
+    if reuse:
         manage(url, "migrate", "--no-input")  # the code measured may have migrations more
         print(f"reused {url.rpartition('/')[2]}; {load()}", flush=True)
     else:
