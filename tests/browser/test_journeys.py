@@ -44,8 +44,12 @@ def submit(page, button: str = "Save") -> None:
 
 def add_record(page, server, registry_id, kind, values, *, another=False) -> None:
     page.goto(f"{server.url}/patients/{registry_id}/{kind}/new/")
-    focused = page.evaluate("document.activeElement.name")
-    assert focused, "the form puts the cursor in its first field"
+    # The browser applies `autofocus` at its next rendering step, which may come after the
+    # load event: wait for the cursor to arrive, as a person would.
+    focused = page.locator(":focus")
+    expect(focused, "the form puts the cursor in its first field").to_have_attribute(
+        "name", re.compile(r"\S")
+    )
     fill(page, values)
     submit(page, "Save and add another" if another else "Save")
     expect(page.locator(".messages")).to_contain_text("saved")
