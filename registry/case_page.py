@@ -8,6 +8,7 @@ responses as marks coloured by RECIST category, and a row of events (progression
 surgeries, radiotherapy, death).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -21,6 +22,7 @@ from .domain.oligoprogression import OpdCase, opd_case
 from .domain.response import CrEpisode, cr_episodes
 from .finding_selectors import CaseFinding, CaseFindings, case_findings_of
 from .labels import clinical_label
+from .links import link_maker
 from .models import DataQuery, Patient
 from .quality_selectors import CaseQuality
 from .record_types import RECORD_TYPES, RecordType
@@ -79,21 +81,20 @@ def case_overview(patient: Patient) -> CaseOverview:
 
 
 class RecordLinks:
-    """The URLs of one patient's records: reverse() once per view and kind, the pk formatted
-    in (a case page links each record up to four times, and reverse() per link was a good
-    part of its CPU)."""
+    """The URLs of one patient's records, each route reversed once per kind
+    (`registry.links`): a case page links each record up to four times."""
 
     def __init__(self, registry_id: str):
         self.registry_id = registry_id
-        self._around_pk: dict[tuple[str, str], tuple[str, str]] = {}
+        self._makers: dict[tuple[str, str], Callable[[int], str]] = {}
 
     def __call__(self, name: str, slug: str, pk: int) -> str:
-        around = self._around_pk.get((name, slug))
-        if around is None:
-            # The pk is the last "/0/" of the URL: only the view's own segment follows it.
-            before, _, after = reverse(name, args=[self.registry_id, slug, 0]).rpartition("/0/")
-            around = self._around_pk[(name, slug)] = (f"{before}/", f"/{after}")
-        return f"{around[0]}{pk}{around[1]}"
+        make = self._makers.get((name, slug))
+        if make is None:
+            make = self._makers[(name, slug)] = link_maker(
+                name, args=(self.registry_id, slug), segment=""
+            )
+        return make(pk)
 
 
 class Cell(NamedTuple):  # a tuple: the template unpacks it, quicker than two lookups

@@ -1,21 +1,19 @@
 """What a row of the patient list shows, read once per patient into plain values: the
 template then looks up dictionary keys, not model attributes through related objects."""
 
-from django.urls import reverse
-
 from .display_dates import day
+from .links import link_maker
 
 
 def patient_rows(patients, *, identifying: bool) -> list[dict]:
     """The page's patients as rows; names and record numbers only for those who see them."""
-    # reverse() once: the registry ID is the URL's one varying segment.
-    before, _, after = reverse("registry:patient-detail", args=["-"]).rpartition("/-/")
+    detail_url = link_maker("registry:patient-detail", segment="")
     rows = []
     for patient in patients:
         summary = getattr(patient, "summary", None)  # a missing summary shows as blanks
         row = {
             "registry_id": patient.registry_id,
-            "url": f"{before}/{patient.registry_id}/{after}",
+            "url": detail_url(patient.registry_id),
             "is_archived": patient.is_archived,
             "centre": patient.centre.code,
             "age": patient.age_at_mbc_diagnosis,

@@ -1,19 +1,15 @@
 """How report numbers read on a page: one decimal, "not reached" in words, p as journals do."""
 
-from functools import lru_cache
-from urllib.parse import quote
-
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.http import RFC3986_SUBDELIMS
 
 from analytics.catalogue import Plot
 from analytics.tables import item_label
 from registry.labels import clinical_label
+from registry.links import link_maker
 
 register = template.Library()
 
@@ -115,27 +111,10 @@ def _drill_route(context) -> tuple[str, dict] | None:
     return route
 
 
-_CELL = "--cell--"
-
-
-@lru_cache(maxsize=256)
-def _drill_url_around_cell(name: str, kwargs: tuple, prefix: str, urlconf) -> tuple[str, str]:
-    """A drill route's URL before and after its cell, reversed once: a report page has
-    hundreds of counts, and reverse() was a third of its CPU. `prefix` and `urlconf` (the
-    request's) only key the cache."""
-    url = reverse(name, kwargs={**dict(kwargs), "cell": _CELL}, urlconf=urlconf)
-    before, _, after = url.rpartition(_CELL)
-    return before, after
-
-
 def _drill_url(context, key: str) -> str:
-    """The list behind the count `key` of the page's analysis, with the page's filters;
-    the cell quoted as reverse() quotes a path."""
+    """The list behind the count `key` of the page's analysis, with the page's filters."""
     name, kwargs = _drill_route(context)
-    before, after = _drill_url_around_cell(
-        name, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf()
-    )
-    url = f"{before}{quote(key, safe=RFC3986_SUBDELIMS + '/~:@')}{after}"
+    url = link_maker(name, kwargs=kwargs, segment="cell")(key)
     query = context.get("query")
     return f"{url}?{query}" if query else url
 
